@@ -1,0 +1,277 @@
+//! Exploring a model: exhaustive verdicts, and the shortest counterexample for every
+//! property that fails.
+//!
+//! The exhaustive run is stateright's depth-first checker (one 64-bit fingerprint per
+//! state). stateright reports, for a violated property, whichever violating path it met
+//! last (STATERIGHT.md defect 1), so the counterexample shown to the user comes from a
+//! separate breadth-first search from the initial state that stops at the first state
+//! violating the property: the shortest path to a violation.
+//!
+//! A run is `complete` only when the checker ran out of states to explore: every verdict
+//! of a complete run is exhaustive within the model's bounds. stateright says nothing when
+//! it stops early (defect 8), so this module never lets it stop early: it never finishes
+//! on discoveries alone.
+
+use crate::config::{Expected, ModelSpec};
+use crate::protocol::model::{Action, ReplicaSetModel, State};
+use crate::protocol::properties::{Kind, PropertySpec};
+use stateright::{Checker, HasDiscoveries, Model};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::time::Instant;
+
+/// How to run the checker.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub threads: usize,
+}
+
+/// What exploration found for one property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Holds,
+    Violated,
+    Reachable,
+    Unreachable,
+    /// Exploration stopped before it could decide.
+    Inconclusive,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outcome::Holds => "holds",
+            Outcome::Violated => "violated",
+            Outcome::Reachable => "reachable",
+            Outcome::Unreachable => "unreachable",
+            Outcome::Inconclusive => "inconclusive",
+        })
+    }
+}
+
+impl Outcome {
+    /// Whether this outcome meets an expectation.
+    pub fn meets(self, expected: Expected) -> bool {
+        matches!(
+            (self, expected),
+            (Outcome::Holds, Expected::Holds)
+                | (Outcome::Violated, Expected::Violated)
+                | (Outcome::Reachable, Expected::Reachable)
+                | (Outcome::Unreachable, Expected::Unreachable)
+        )
+    }
+}
+
+/// A path through the model: the actions taken and the states they lead to (the first
+/// state is the initial state).
+#[derive(Clone, Debug)]
+pub struct Trace {
+    pub states: Vec<State>,
+    pub actions: Vec<Action>,
+    /// Whether no shorter path reaches such a state (true for every trace this module
+    /// builds: they come from a breadth-first search).
+    pub shortest: bool,
+}
+
+impl Trace {
+    /// The Explorer's path to the last state: the initial state's index and each action's
+    /// index among the actions the model offers at that step (`#/steps/...`).
+    pub fn explorer_path(&self, model: &ReplicaSetModel) -> String {
+        let mut parts = vec!["0".to_string()];
+        for (state, action) in self.states.iter().zip(&self.actions) {
+            let mut actions = Vec::new();
+            model.actions(state, &mut actions);
+            let i = actions
+                .iter()
+                .position(|a| a == action)
+                .expect("a trace's action is offered by its state");
+            parts.push(i.to_string());
+        }
+        parts.join("/")
+    }
+}
+
+/// One property's result in one model.
+#[derive(Clone, Debug)]
+pub struct PropertyResult {
+    pub property: &'static PropertySpec,
+    pub expected: Expected,
+    pub outcome: Outcome,
+    /// The shortest counterexample (for a violation) or witness (for a reachable
+    /// sometimes-property that was expected unreachable).
+    pub trace: Option<Trace>,
+}
+
+impl PropertyResult {
+    pub fn ok(&self) -> bool {
+        self.outcome.meets(self.expected)
+    }
+}
+
+/// One model's run.
+pub struct ModelResult {
+    pub spec: ModelSpec,
+    pub model: ReplicaSetModel,
+    pub complete: bool,
+    pub unique_states: usize,
+    pub states: usize,
+    pub max_depth: usize,
+    pub seconds: f64,
+    pub properties: Vec<PropertyResult>,
+}
+
+impl ModelResult {
+    pub fn ok(&self) -> bool {
+        self.properties.iter().all(PropertyResult::ok)
+    }
+}
+
+/// Explores a model exhaustively and decides every property.
+pub fn check(spec: &ModelSpec, options: Options) -> ModelResult {
+    let model = ReplicaSetModel::new(spec.settings.clone());
+    let started = Instant::now();
+    let checker = model
+        .clone()
+        .checker()
+        .threads(options.threads.max(1))
+        .finish_when(never_finish_early())
+        .spawn_dfs()
+        .join();
+    let seconds = started.elapsed().as_secs_f64();
+    let complete = checker.is_done();
+    let discovered: BTreeSet<&str> = checker.discoveries().keys().copied().collect();
+
+    let properties = spec
+        .expectations
+        .iter()
+        .map(|&(property, expected)| {
+            let found = discovered.contains(property.name);
+            let outcome = match (property.kind, found, complete) {
+                (Kind::Always, true, _) => Outcome::Violated,
+                (Kind::Sometimes, true, _) => Outcome::Reachable,
+                (_, false, false) => Outcome::Inconclusive,
+                (Kind::Always, false, true) => Outcome::Holds,
+                (Kind::Sometimes, false, true) => Outcome::Unreachable,
+            };
+            let wants_trace = outcome == Outcome::Violated
+                || (outcome == Outcome::Reachable && expected == Expected::Unreachable);
+            let trace = wants_trace
+                .then(|| shortest_trace(&model, property))
+                .flatten();
+            PropertyResult {
+                property,
+                expected,
+                outcome,
+                trace,
+            }
+        })
+        .collect();
+
+    ModelResult {
+        spec: spec.clone(),
+        model,
+        complete,
+        unique_states: checker.unique_state_count(),
+        states: checker.state_count(),
+        max_depth: checker.max_depth(),
+        seconds,
+        properties,
+    }
+}
+
+/// A finishing condition no run meets: only running out of states ends a run.
+fn never_finish_early() -> HasDiscoveries {
+    HasDiscoveries::AllOf(["(no property has this name)"].into_iter().collect())
+}
+
+fn fingerprint(state: &State) -> u64 {
+    let mut h = DefaultHasher::new();
+    state.hash(&mut h);
+    h.finish()
+}
+
+/// Whether a state is what the search for `property` looks for: a violation of an
+/// always-property, a witness of a sometimes-property.
+fn is_target(model: &ReplicaSetModel, property: &PropertySpec, state: &State) -> bool {
+    let holds = (property.condition)(model, state);
+    match property.kind {
+        Kind::Always => !holds,
+        Kind::Sometimes => holds,
+    }
+}
+
+/// Breadth-first search from the initial state for the nearest state where `property`
+/// fails (or, for a sometimes-property, holds), keeping one parent link per state.
+pub fn shortest_trace(model: &ReplicaSetModel, property: &PropertySpec) -> Option<Trace> {
+    let init = model.init_states().into_iter().next()?;
+    // fingerprint -> (parent fingerprint, index of the action among the parent's actions)
+    let mut parents: HashMap<u64, Option<(u64, usize)>> = HashMap::new();
+    parents.insert(fingerprint(&init), None);
+    let mut frontier = vec![init];
+    let mut actions = Vec::new();
+    while !frontier.is_empty() {
+        if let Some(found) = frontier.iter().find(|s| is_target(model, property, s)) {
+            return Some(rebuild(model, &parents, found));
+        }
+        let mut next = Vec::new();
+        for state in &frontier {
+            let fp = fingerprint(state);
+            actions.clear();
+            model.actions(state, &mut actions);
+            for (i, action) in actions.drain(..).enumerate() {
+                let Some(successor) = model.next_state(state, action) else {
+                    continue;
+                };
+                if !model.within_boundary(&successor) {
+                    continue;
+                }
+                let sfp = fingerprint(&successor);
+                if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(sfp) {
+                    e.insert(Some((fp, i)));
+                    next.push(successor);
+                }
+            }
+        }
+        frontier = next;
+    }
+    None
+}
+
+/// Replays the parent links from the initial state to `target`.
+fn rebuild(
+    model: &ReplicaSetModel,
+    parents: &HashMap<u64, Option<(u64, usize)>>,
+    target: &State,
+) -> Trace {
+    let mut indices = Vec::new();
+    let mut fp = fingerprint(target);
+    while let Some(Some((parent, i))) = parents.get(&fp) {
+        indices.push(*i);
+        fp = *parent;
+    }
+    indices.reverse();
+    let mut state = model
+        .init_states()
+        .into_iter()
+        .next()
+        .expect("the model has an initial state");
+    let mut states = vec![state.clone()];
+    let mut taken = Vec::new();
+    for i in indices {
+        let mut actions = Vec::new();
+        model.actions(&state, &mut actions);
+        let action = actions.swap_remove(i);
+        state = model
+            .next_state(&state, action.clone())
+            .expect("a recorded step replays");
+        states.push(state.clone());
+        taken.push(action);
+    }
+    Trace {
+        states,
+        actions: taken,
+        shortest: true,
+    }
+}

@@ -1,0 +1,161 @@
+//! The command line: `check`, `serve` and `list`. No protocol logic lives here.
+
+use crate::check::{self, Options};
+use crate::config::{self, ModelSpec};
+use crate::error::{exit, Error};
+use crate::protocol::model::ReplicaSetModel;
+use crate::report;
+use clap::{Parser, Subcommand, ValueEnum};
+use stateright::Model;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A model checker for MongoDB's replica-set protocol: elections, replication, commit
+/// point, write concerns, crashes and rollback, explored exhaustively.
+#[derive(Debug, Parser)]
+#[command(name = "replcheck", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explore models exhaustively and compare every property with its expectation.
+    ///
+    /// Exit codes: 0 every expectation met; 1 some expectation not met; 2 bad input or
+    /// usage; 3 some run was cut short before it was complete.
+    Check {
+        /// Model files (default: every models/*.toml).
+        files: Vec<PathBuf>,
+        /// Checker threads (default: the machine's cores).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: Option<u16>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Open a model in stateright's Explorer, a web page to step through its behaviours.
+    Serve {
+        /// The model file.
+        file: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Checker threads for "Run to completion" (default: the machine's cores).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: Option<u16>,
+    },
+    /// List models with their descriptions and expectations.
+    List {
+        /// Model files (default: every models/*.toml).
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// The bundled models: every `models/*.toml`, in name order.
+fn bundled_models() -> Result<Vec<PathBuf>, Error> {
+    let dir = Path::new("models");
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::Usage(format!(
+            "no model files given and cannot read the models/ directory ({e}); run from the repository root or name model files"
+        ))
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Usage("models/ holds no .toml model files".into()));
+    }
+    Ok(files)
+}
+
+fn load_all(files: Vec<PathBuf>) -> Result<Vec<ModelSpec>, Error> {
+    let files = if files.is_empty() {
+        bundled_models()?
+    } else {
+        files
+    };
+    files.iter().map(|f| config::load(f)).collect()
+}
+
+fn threads(requested: Option<u16>) -> usize {
+    requested.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
+}
+
+fn output_error(e: std::io::Error) -> Error {
+    Error::Output {
+        what: "the report".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// Runs a command and returns the exit code.
+pub fn run(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Check {
+            files,
+            threads: requested,
+            format,
+        } => {
+            let specs = load_all(files)?;
+            let options = Options {
+                threads: threads(requested),
+            };
+            let results: Vec<_> = specs.iter().map(|s| check::check(s, options)).collect();
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            match format {
+                Format::Text => report::text(&results, options.threads, &mut out),
+                Format::Json => report::json(&results, &mut out),
+            }
+            .and_then(|()| out.flush())
+            .map_err(output_error)?;
+            Ok(report::exit_code(&results))
+        }
+        Command::List { files } => {
+            let specs = load_all(files)?;
+            let stdout = std::io::stdout();
+            report::list(&specs, &mut stdout.lock()).map_err(output_error)?;
+            Ok(exit::OK)
+        }
+        Command::Serve {
+            file,
+            addr,
+            threads: requested,
+        } => {
+            let spec = config::load(&file)?;
+            // Bind once to report a busy or forbidden address clearly; the Explorer binds
+            // again right after.
+            drop(
+                std::net::TcpListener::bind(addr).map_err(|e| Error::Serve {
+                    addr: addr.to_string(),
+                    reason: e.to_string(),
+                })?,
+            );
+            eprintln!(
+                "Explorer for {} ({}) on http://{addr}/ — press Ctrl-C to stop",
+                spec.name,
+                file.display()
+            );
+            ReplicaSetModel::new(spec.settings)
+                .checker()
+                .threads(threads(requested))
+                .serve(addr);
+            Ok(exit::OK)
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! Model files: one scenario per TOML file, with its expected verdicts.
+//!
+//! The schema is an interface (README, "Writing a model"): keys are extended, never
+//! renamed, and an unknown key is an error. `load` reads and validates a file into a
+//! [`ModelSpec`]; every problem comes back as one message naming the file (and, for TOML
+//! errors, the line and column).
+
+use crate::error::Error;
+use crate::protocol::properties::{self, Kind, PropertySpec};
+use crate::protocol::replset::{ConfigError, MemberConfig, Settings};
+use crate::protocol::types::{Term, WriteConcern};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The largest bounds a model file may ask for: beyond them no exploration finishes.
+const MAX_WRITES: u8 = 16;
+const MAX_TERM: u8 = 16;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    description: Option<String>,
+    protocol: Option<String>,
+    #[serde(default)]
+    members: Vec<MemberEntry>,
+    #[serde(default)]
+    settings: SettingsTable,
+    #[serde(default)]
+    workload: WorkloadTable,
+    #[serde(default)]
+    faults: FaultsTable,
+    #[serde(default)]
+    bounds: BoundsTable,
+    #[serde(default)]
+    expect: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberEntry {
+    votes: Option<u8>,
+    priority: Option<f64>,
+    arbiter: Option<bool>,
+}
+
+/// The replica set's `settings` document (only what the model uses).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsTable {
+    #[serde(default = "yes")]
+    chaining_allowed: bool,
+}
+
+impl Default for SettingsTable {
+    fn default() -> Self {
+        SettingsTable {
+            chaining_allowed: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkloadTable {
+    #[serde(default)]
+    writes: u8,
+    w: Option<WValue>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum WValue {
+    Number(i64),
+    Name(String),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultsTable {
+    #[serde(default)]
+    max_crashes: u8,
+    #[serde(default)]
+    message_loss: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BoundsTable {
+    #[serde(default = "default_max_term")]
+    max_term: u8,
+}
+
+impl Default for BoundsTable {
+    fn default() -> Self {
+        BoundsTable {
+            max_term: default_max_term(),
+        }
+    }
+}
+
+fn default_max_term() -> u8 {
+    3
+}
+
+/// What a model file expects of a property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expected {
+    Holds,
+    Violated,
+    Reachable,
+    Unreachable,
+}
+
+impl Expected {
+    fn parse(kind: Kind, value: &str) -> Option<Expected> {
+        match (kind, value) {
+            (Kind::Always, "holds") => Some(Expected::Holds),
+            (Kind::Always, "violated") => Some(Expected::Violated),
+            (Kind::Sometimes, "reachable") => Some(Expected::Reachable),
+            (Kind::Sometimes, "unreachable") => Some(Expected::Unreachable),
+            _ => None,
+        }
+    }
+
+    /// The default: always-properties hold, sometimes-properties are reachable.
+    fn default_for(kind: Kind) -> Expected {
+        match kind {
+            Kind::Always => Expected::Holds,
+            Kind::Sometimes => Expected::Reachable,
+        }
+    }
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Expected::Holds => "holds",
+            Expected::Violated => "violated",
+            Expected::Reachable => "reachable",
+            Expected::Unreachable => "unreachable",
+        })
+    }
+}
+
+/// A validated model file.
+#[derive(Clone, Debug)]
+pub struct ModelSpec {
+    /// The file's stem, e.g. `pss-majority`.
+    pub name: String,
+    pub file: PathBuf,
+    pub description: String,
+    pub settings: Settings,
+    /// Every property with what is expected of it, in the order of `properties::ALL`.
+    pub expectations: Vec<(&'static PropertySpec, Expected)>,
+}
+
+/// Reads and validates a model file.
+pub fn load(file: &Path) -> Result<ModelSpec, Error> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::Unreadable {
+        file: file.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    parse(file, &text)
+}
+
+/// Validates the text of a model file; `file` names it in messages.
+pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
+    let raw: ModelFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+    let bad = |reason: String| Error::model(file, reason);
+
+    match raw.protocol.as_deref() {
+        None | Some("pv1") => {}
+        Some("pv0") => {
+            return Err(bad(
+                "protocol = \"pv0\" is not supported yet: this version models protocol version 1 (\"pv1\")".into(),
+            ))
+        }
+        Some(other) => {
+            return Err(bad(format!(
+                "unknown protocol \"{other}\": expected \"pv1\""
+            )))
+        }
+    }
+
+    let members: Vec<MemberConfig> = raw
+        .members
+        .iter()
+        .map(|m| {
+            let arbiter = m.arbiter.unwrap_or(false);
+            MemberConfig {
+                votes: m.votes.unwrap_or(1),
+                priority: m.priority.unwrap_or(if arbiter { 0.0 } else { 1.0 }),
+                arbiter,
+            }
+        })
+        .collect();
+    let mut settings = Settings::new(members);
+    settings
+        .replset
+        .validate()
+        .map_err(|e| bad(config_error(&e)))?;
+
+    let data_bearing = settings.replset.data_bearing_count();
+    settings.write_concern = match raw.workload.w {
+        None => WriteConcern::Majority,
+        Some(WValue::Name(name)) if name == "majority" => WriteConcern::Majority,
+        Some(WValue::Name(name)) => {
+            return Err(bad(format!(
+                "[workload] w = \"{name}\": expected a number of members or \"majority\""
+            )))
+        }
+        Some(WValue::Number(n)) if n < 1 => {
+            return Err(bad(format!(
+                "[workload] w = {n}: a write concern needs at least 1 member (w:0 is not acknowledged, so there is nothing to check)"
+            )))
+        }
+        Some(WValue::Number(n)) if n > data_bearing as i64 => {
+            return Err(bad(format!(
+                "[workload] w = {n} is larger than the {data_bearing} data-bearing members: no write could ever be acknowledged"
+            )))
+        }
+        Some(WValue::Number(n)) => WriteConcern::Nodes(n as u8),
+    };
+    if raw.workload.writes > MAX_WRITES {
+        return Err(bad(format!(
+            "[workload] writes = {}: at most {MAX_WRITES} writes can be explored",
+            raw.workload.writes
+        )));
+    }
+    settings.writes = raw.workload.writes;
+
+    let n = settings.replset.len();
+    if usize::from(raw.faults.max_crashes) > n {
+        return Err(bad(format!(
+            "[faults] max_crashes = {} but the set has only {n} members",
+            raw.faults.max_crashes
+        )));
+    }
+    settings.max_crashes = usize::from(raw.faults.max_crashes);
+    settings.message_loss = raw.faults.message_loss;
+    settings.chaining_allowed = raw.settings.chaining_allowed;
+
+    if raw.bounds.max_term == 0 || raw.bounds.max_term > MAX_TERM {
+        return Err(bad(format!(
+            "[bounds] max_term = {}: expected 1 to {MAX_TERM} (term 1 is the first election)",
+            raw.bounds.max_term
+        )));
+    }
+    settings.max_term = Term(raw.bounds.max_term);
+
+    for name in raw.expect.keys() {
+        if properties::find(name).is_none() {
+            let known: Vec<_> = properties::ALL.iter().map(|p| p.name).collect();
+            return Err(bad(format!(
+                "[expect] names an unknown property \"{name}\"; known properties: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    let mut expectations = Vec::new();
+    for p in properties::ALL {
+        let expected = match raw.expect.get(p.name) {
+            None => Expected::default_for(p.kind),
+            Some(value) => Expected::parse(p.kind, value).ok_or_else(|| {
+                let allowed = match p.kind {
+                    Kind::Always => "\"holds\" or \"violated\"",
+                    Kind::Sometimes => "\"reachable\" or \"unreachable\"",
+                };
+                bad(format!(
+                    "[expect] {} = \"{value}\": {} is a{} property, so expect {allowed}",
+                    p.name,
+                    p.name,
+                    match p.kind {
+                        Kind::Always => "n always",
+                        Kind::Sometimes => " sometimes",
+                    }
+                ))
+            })?,
+        };
+        expectations.push((p, expected));
+    }
+
+    let name = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.display().to_string());
+    Ok(ModelSpec {
+        name,
+        file: file.to_path_buf(),
+        description: raw.description.unwrap_or_default(),
+        settings,
+        expectations,
+    })
+}
+
+fn config_error(e: &ConfigError) -> String {
+    format!("invalid replica-set configuration: {e}")
+}
+
+/// A TOML or schema error with its line and column.
+fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let message = e.message().trim().replace('\n', " ");
+    let reason = match e.span() {
+        Some(span) => {
+            let (line, col) = line_col(text, span.start);
+            format!("line {line}, column {col}: {message}")
+        }
+        None => message,
+    };
+    Error::model(file, reason)
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<ModelSpec, String> {
+        parse(Path::new("m.toml"), text).map_err(|e| e.to_string())
+    }
+
+    const PSA: &str = r#"
+description = "PSA"
+[[members]]
+[[members]]
+[[members]]
+arbiter = true
+[workload]
+writes = 1
+w = "majority"
+"#;
+
+    #[test]
+    fn defaults_follow_the_schema() {
+        let spec = parse_str(PSA).unwrap();
+        assert_eq!(spec.name, "m");
+        assert_eq!(spec.settings.replset.shape(), "PPA");
+        assert_eq!(spec.settings.max_term, Term(3));
+        assert_eq!(spec.settings.max_crashes, 0);
+        assert!(spec.settings.chaining_allowed);
+        assert!(spec
+            .expectations
+            .iter()
+            .all(|(p, e)| *e == Expected::default_for(p.kind)));
+    }
+
+    #[test]
+    fn rejects_what_mongodb_rejects() {
+        let cases = [
+            ("[[members]]\narbiter = true\npriority = 1", "arbiter n0 has a priority"),
+            ("[[members]]\narbiter = true\nvotes = 0", "arbiter n0 has votes = 0"),
+            ("[[members]]\n[[members]]\nvotes = 0", "non-voting member must have priority 0"),
+            ("[[members]]\nvotes = 2", "votes is 0 or 1"),
+            ("description = \"x\"", "no members"),
+            (&"[[members]]\n".repeat(8), "8 voting members"),
+            (
+                &"[[members]]\nvotes = 0\npriority = 0\n".repeat(51),
+                "51 members",
+            ),
+        ];
+        for (text, needle) in cases {
+            let err = parse_str(text).unwrap_err();
+            assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_schema_with_line_and_column() {
+        let err = parse_str("[[members]]\ncolour = \"red\"\n").unwrap_err();
+        assert!(err.starts_with("m.toml: line 2, column 1:"), "{err}");
+        assert!(err.contains("colour"), "{err}");
+        let err = parse_str("[[members]\n").unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn rejects_bad_workloads_and_expectations() {
+        let w3 = PSA.replace("w = \"majority\"", "w = 3");
+        assert!(parse_str(&w3).unwrap_err().contains("larger than the 2 data-bearing"));
+        let unknown = format!("{PSA}\n[expect]\nno_such_thing = \"holds\"\n");
+        assert!(parse_str(&unknown).unwrap_err().contains("unknown property \"no_such_thing\""));
+        let wrong = format!("{PSA}\n[expect]\nelection_safety = \"reachable\"\n");
+        assert!(parse_str(&wrong).unwrap_err().contains("expect \"holds\" or \"violated\""));
+        let pv0 = format!("protocol = \"pv0\"\n{PSA}");
+        assert!(parse_str(&pv0).unwrap_err().contains("pv0"));
+    }
+}

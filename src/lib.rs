@@ -1,0 +1,15 @@
+//! replcheck: a model checker for MongoDB's replica-set protocol, on stateright.
+//!
+//! - [`protocol`]: the replica set as stateright actors, and its properties. It knows
+//!   nothing of files or terminals.
+//! - [`config`]: model files (TOML) and their validation.
+//! - [`check`]: exhaustive exploration, verdicts and shortest counterexamples.
+//! - [`report`]: everything that is printed.
+//! - [`cli`]: the command line.
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod protocol;
+pub mod report;

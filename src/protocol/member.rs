@@ -1,0 +1,215 @@
+//! A replica-set member (`mongod`): its state, what survives a restart, and the routing of
+//! every message and timer to the handler that models it.
+//!
+//! The handlers live with the part of the protocol they belong to: `election`,
+//! `replication`, `writes` and `rollback`. This module only routes.
+
+use super::election;
+use super::messages::{Msg, Timer};
+use super::node::{Node, Out};
+use super::replication;
+use super::replset::Settings;
+use super::rollback;
+use super::types::{Entry, MemberId, MemberSet, MemberState, OpTime, Oplog, Term, WriteId};
+use super::writes;
+use std::borrow::Cow;
+
+/// The durable vote (`local.replset.election`): the last term this member voted in, and
+/// for whom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct LastVote {
+    pub term: Term,
+    pub candidate: MemberId,
+}
+
+/// A primary waiting to acknowledge a client write until its write concern is satisfied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Waiter {
+    pub write: WriteId,
+    pub optime: OpTime,
+}
+
+/// What a member does in its current member state, with the data only that state needs
+/// (so that leaving a state forgets it, and equal situations are equal states).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Role {
+    /// A secondary replicates; while `election` is set it is a candidate counting the votes
+    /// it has received.
+    Secondary { election: Option<MemberSet> },
+    /// The primary knows every member's last applied optime (`progress`, indexed by member,
+    /// its own included) and may be waiting to acknowledge a write.
+    Primary {
+        progress: Vec<OpTime>,
+        waiter: Option<Waiter>,
+    },
+    /// Rolling back to the common point with its sync source; afterwards the member must
+    /// replicate up to `min_valid` (the source's last optime) before it is consistent.
+    Rollback { min_valid: OpTime },
+    /// Replicating up to `min_valid` after a rollback; not yet a valid sync source.
+    Recovering { min_valid: OpTime },
+    /// An arbiter votes only; it remembers the primary whose heartbeats it receives.
+    Arbiter { primary: Option<MemberId> },
+}
+
+/// One member's state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Member {
+    pub term: Term,
+    pub last_vote: Option<LastVote>,
+    pub oplog: Oplog,
+    pub commit_point: OpTime,
+    pub role: Role,
+    /// The model's rollback files: every entry this member ever rolled back, in order.
+    pub rollback_file: Vec<Entry>,
+}
+
+/// What survives a crash (PROTOCOL.md §3, §6, §7): the term, the vote, the oplog (in this
+/// model all of it is journaled) and the rollback files on disk. The commit point, the
+/// member state and everything a primary or candidate knows are lost.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Durable {
+    pub term: Term,
+    pub last_vote: Option<LastVote>,
+    pub oplog: Oplog,
+    pub rollback_file: Vec<Entry>,
+}
+
+impl Member {
+    pub fn member_state(&self) -> MemberState {
+        match self.role {
+            Role::Primary { .. } => MemberState::Primary,
+            Role::Secondary { .. } => MemberState::Secondary,
+            Role::Rollback { .. } => MemberState::Rollback,
+            Role::Recovering { .. } => MemberState::Recovering,
+            Role::Arbiter { .. } => MemberState::Arbiter,
+        }
+    }
+
+    pub fn is_primary(&self) -> bool {
+        matches!(self.role, Role::Primary { .. })
+    }
+
+    pub fn last_optime(&self) -> OpTime {
+        self.oplog.last_optime()
+    }
+
+    pub fn durable(&self) -> Durable {
+        Durable {
+            term: self.term,
+            last_vote: self.last_vote,
+            oplog: self.oplog.clone(),
+            rollback_file: self.rollback_file.clone(),
+        }
+    }
+}
+
+/// What a member handler knows besides the member's state: who it is and the model.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub id: MemberId,
+    pub settings: &'a Settings,
+}
+
+impl Ctx<'_> {
+    pub fn is_electable(&self) -> bool {
+        self.settings.replset.member(self.id).is_electable()
+    }
+
+    pub fn is_arbiter(&self) -> bool {
+        self.settings.replset.member(self.id).arbiter
+    }
+
+    /// Every other member.
+    pub fn peers(&self) -> impl Iterator<Item = MemberId> + '_ {
+        let me = self.id;
+        self.settings.replset.ids().filter(move |&m| m != me)
+    }
+}
+
+/// Persists what must survive a crash; called by every handler that changes the term, the
+/// vote, the oplog or the rollback files.
+pub fn save(m: &Member, o: &mut Out) {
+    o.save(m.durable());
+}
+
+/// A member (re)starts from its durable state (`ReplicationCoordinatorImpl::startup`):
+/// a data-bearing member comes up as SECONDARY and starts looking for a sync source; an
+/// arbiter comes up as ARBITER. Nothing volatile survives.
+pub fn on_start(ctx: Ctx<'_>, durable: Option<&Durable>, o: &mut Out) -> Member {
+    let durable = durable.cloned().unwrap_or(Durable {
+        term: Term(0),
+        last_vote: None,
+        oplog: Oplog::new(),
+        rollback_file: Vec::new(),
+    });
+    let mut m = Member {
+        term: durable.term,
+        last_vote: durable.last_vote,
+        oplog: durable.oplog,
+        commit_point: OpTime::NULL,
+        role: Role::Arbiter { primary: None },
+        rollback_file: durable.rollback_file,
+    };
+    if !ctx.is_arbiter() {
+        election::become_secondary(ctx, &mut m, o);
+        replication::open_queries(ctx, &m, o);
+    }
+    m
+}
+
+/// Routes a message to its handler.
+pub fn on_msg(ctx: Ctx<'_>, m: &mut Cow<Member>, src: MemberId, msg: Msg, o: &mut Out) {
+    match msg {
+        Msg::RequestVote { term, last } => election::on_request_vote(ctx, m, src, term, last, o),
+        Msg::Vote { term } => election::on_vote(ctx, m, src, term, o),
+        Msg::Heartbeat { term, commit_point } => {
+            replication::on_heartbeat(ctx, m, src, term, commit_point, o)
+        }
+        Msg::GetMore { last } => replication::on_get_more(ctx, m, src, last, o),
+        Msg::Batch {
+            term,
+            from,
+            oplog,
+            commit_point,
+        } => replication::on_batch(ctx, m, term, from, &oplog, commit_point, o),
+        Msg::UpdatePosition { term, applied } => {
+            replication::on_update_position(ctx, m, src, term, applied, o)
+        }
+        Msg::Write { write } => writes::on_write(ctx, m, src, write, o),
+        Msg::WriteAck { .. } => {}
+    }
+}
+
+/// Routes a timer to its handler.
+pub fn on_timeout(ctx: Ctx<'_>, m: &mut Cow<Member>, timer: Timer, o: &mut Out) {
+    match timer {
+        Timer::Election => election::on_election_timeout(ctx, m, o),
+        Timer::StepDown => election::on_step_down_timeout(ctx, m, o),
+        Timer::FinishRollback => rollback::on_finish_rollback(ctx, m, o),
+        Timer::PrimaryUnreachable => election::on_primary_unreachable(ctx, m, o),
+        Timer::ClientRetry => {}
+    }
+}
+
+/// Seeing a higher term in any message: adopt it durably; a primary steps down and a
+/// candidate abandons its election (`TopologyCoordinator::updateTerm`, PROTOCOL.md §3).
+pub fn observe_term(ctx: Ctx<'_>, m: &mut Cow<Member>, term: Term, o: &mut Out) {
+    if term <= m.term {
+        return;
+    }
+    let m = m.to_mut();
+    m.term = term;
+    match &mut m.role {
+        Role::Primary { .. } => election::step_down(ctx, m, o),
+        Role::Secondary { election, .. } => *election = None,
+        _ => {}
+    }
+    save(m, o);
+}
+
+/// Sends a message to every member in `to`.
+pub fn send_all(to: impl IntoIterator<Item = MemberId>, msg: &Msg, o: &mut Out) {
+    for dst in to {
+        o.send(Node::id_of(dst), msg.clone());
+    }
+}

@@ -1,0 +1,21 @@
+//! The replica-set protocol (pv1) as stateright actors. This module knows nothing of files
+//! or terminals: it takes `Settings` and gives a `ReplicaSetModel`.
+
+pub mod client;
+pub mod election;
+pub mod member;
+pub mod messages;
+pub mod model;
+pub mod narrate;
+pub mod network;
+pub mod node;
+pub mod properties;
+pub mod quorum;
+pub mod replication;
+pub mod replset;
+pub mod rollback;
+pub mod types;
+pub mod writes;
+
+pub use model::{Action, ReplicaSetModel, State};
+pub use replset::{MemberConfig, ReplicaSetConfig, Settings};

@@ -1,0 +1,86 @@
+//! The network's rules, beyond stateright's unordered, lossy network: which messages an
+//! in-flight message replaces, and which in-flight messages can no longer do anything.
+//!
+//! Both rules remove messages whose delivery could never change any member or the client.
+//! They keep the network free of junk, which would otherwise multiply the states by every
+//! combination of pointless messages still in flight; they never remove a behaviour. Each
+//! rule rests on something that only grows: terms (durable), votes within a term
+//! (durable), the client's acknowledgements.
+
+use super::member::{Member, Role};
+use super::messages::Msg;
+use super::model::{ReplicaSetModel, State};
+use super::node::NodeState;
+use stateright::actor::Envelope;
+
+/// Whether `new`, sent on a connection, replaces `old` still in flight. A fetcher has one
+/// cursor per sync source: a new `getMore` replaces its previous query there, and answers
+/// to the previous query (batches after another optime) are discarded. The heartbeat
+/// scheduler keeps one heartbeat in flight per member, and a newer one carries everything
+/// an older one did (terms and commit points only grow).
+pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
+    let same_way = new.src == old.src && new.dst == old.dst;
+    let reverse = new.src == old.dst && new.dst == old.src;
+    match (&new.msg, &old.msg) {
+        (Msg::GetMore { .. }, Msg::GetMore { .. }) => same_way,
+        (Msg::GetMore { last }, Msg::Batch { from, .. }) => reverse && from != last,
+        (Msg::Heartbeat { .. }, Msg::Heartbeat { .. }) => same_way,
+        _ => false,
+    }
+}
+
+/// Whether an in-flight message can never again change its receiver:
+/// - a vote for a term the candidate has left, or for a term in which it no longer stands
+///   (standing in a term again would need a new term);
+/// - a vote request or heartbeat of a term older than the receiver's, or a vote request
+///   for a term in which the receiver has already voted (votes are durable);
+/// - a progress report that the receiver will never record: only the primary of the
+///   report's term records it, only while it is primary, and only if it is news (a
+///   primary's knowledge of a member's progress only grows while it is primary);
+/// - an acknowledgement of a write the client is no longer waiting for, and a copy of a
+///   write the client has already seen acknowledged (it will not retry it, so a copy
+///   still in flight is as good as lost).
+pub fn obsolete(model: &ReplicaSetModel, state: &State, env: &Envelope<&Msg>) -> bool {
+    let receiver = &*state.actor_states[usize::from(env.dst)];
+    let down = state.crashed[usize::from(env.dst)];
+    match (receiver, env.msg) {
+        (NodeState::Member(_), Msg::Write { write }) => {
+            let client = model.client(state);
+            client.acked.len() > usize::from(write.0)
+        }
+        (NodeState::Member(m), msg) => member_ignores_forever(m, down, usize::from(env.src), msg),
+        (NodeState::Client(c), Msg::WriteAck { write, .. }) => {
+            c.outstanding(model.settings()) != Some(*write)
+        }
+        (NodeState::Client(_), _) => true,
+    }
+}
+
+fn member_ignores_forever(m: &Member, down: bool, src: usize, msg: &Msg) -> bool {
+    match *msg {
+        Msg::Vote { term } => {
+            let standing = matches!(
+                m.role,
+                Role::Secondary {
+                    election: Some(_),
+                    ..
+                }
+            );
+            term < m.term || (term == m.term && (down || !standing))
+        }
+        Msg::RequestVote { term, .. } => {
+            term < m.term || m.last_vote.is_some_and(|v| v.term >= term)
+        }
+        Msg::Heartbeat { term, .. } => term < m.term,
+        Msg::UpdatePosition { term, applied } => {
+            let news = match &m.role {
+                Role::Primary { progress, .. } => !down && term == m.term && applied > progress[src],
+                _ => false,
+            };
+            term < m.term || (term == m.term && !news)
+        }
+        Msg::GetMore { .. } | Msg::Batch { .. } | Msg::Write { .. } | Msg::WriteAck { .. } => {
+            false
+        }
+    }
+}

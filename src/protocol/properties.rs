@@ -1,0 +1,257 @@
+//! Every property the checker names (PROTOCOL.md §11), each with the MongoDB guarantee it
+//! checks. The names are an interface: model files, JSON output and CI gates use them.
+//!
+//! "Always" properties must hold in every reachable state; "sometimes" properties are
+//! vacuity witnesses that must be reachable, so that a model in which nothing is ever
+//! acknowledged or rolled back cannot pass as proof of durability.
+
+use super::model::{MemberView, ReplicaSetModel, State};
+use super::types::{Entry, Op, OpTime, WriteConcern, WriteId};
+use stateright::{Expectation, Property};
+
+/// Whether a property must always hold or must sometimes be reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Always,
+    Sometimes,
+}
+
+/// A named property of the replica set.
+#[derive(Debug)]
+pub struct PropertySpec {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// What it means, in one line.
+    pub meaning: &'static str,
+    pub condition: fn(&ReplicaSetModel, &State) -> bool,
+}
+
+/// All properties, in the order they are reported.
+pub const ALL: &[PropertySpec] = &[
+    PropertySpec {
+        name: "election_safety",
+        kind: Kind::Always,
+        meaning: "at most one primary per term",
+        condition: election_safety,
+    },
+    PropertySpec {
+        name: "arbiter_never_primary",
+        kind: Kind::Always,
+        meaning: "no arbiter is ever primary",
+        condition: arbiter_never_primary,
+    },
+    PropertySpec {
+        name: "unelectable_never_primary",
+        kind: Kind::Always,
+        meaning: "no priority-0 or non-voting member is ever primary",
+        condition: unelectable_never_primary,
+    },
+    PropertySpec {
+        name: "majority_write_durability",
+        kind: Kind::Always,
+        meaning: "no write acknowledged with w:\"majority\" is rolled back or missing from a later primary",
+        condition: majority_write_durability,
+    },
+    PropertySpec {
+        name: "acknowledged_write_durability",
+        kind: Kind::Always,
+        meaning: "no acknowledged write, whatever its write concern, is rolled back or missing from a later primary",
+        condition: acknowledged_write_durability,
+    },
+    PropertySpec {
+        name: "committed_never_rolled_back",
+        kind: Kind::Always,
+        meaning: "no member rolls back an entry at or before the commit point it knew",
+        condition: committed_never_rolled_back,
+    },
+    PropertySpec {
+        name: "log_matching",
+        kind: Kind::Always,
+        meaning: "two oplogs that share an entry share every entry before it",
+        condition: log_matching,
+    },
+    PropertySpec {
+        name: "primary_elected",
+        kind: Kind::Sometimes,
+        meaning: "some member becomes primary",
+        condition: primary_elected,
+    },
+    PropertySpec {
+        name: "majority_write_acknowledged",
+        kind: Kind::Sometimes,
+        meaning: "some w:\"majority\" write is acknowledged",
+        condition: majority_write_acknowledged,
+    },
+    PropertySpec {
+        name: "rollback_occurs",
+        kind: Kind::Sometimes,
+        meaning: "some member rolls back at least one entry",
+        condition: rollback_occurs,
+    },
+    PropertySpec {
+        name: "failover_occurs",
+        kind: Kind::Sometimes,
+        meaning: "a second member becomes primary in a later term",
+        condition: failover_occurs,
+    },
+];
+
+/// Looks a property up by name.
+pub fn find(name: &str) -> Option<&'static PropertySpec> {
+    ALL.iter().find(|p| p.name == name)
+}
+
+/// The properties in stateright's form.
+pub fn stateright_properties() -> Vec<Property<ReplicaSetModel>> {
+    ALL.iter()
+        .map(|p| match p.kind {
+            Kind::Always => Property {
+                expectation: Expectation::Always,
+                name: p.name,
+                condition: p.condition,
+            },
+            Kind::Sometimes => Property {
+                expectation: Expectation::Sometimes,
+                name: p.name,
+                condition: p.condition,
+            },
+        })
+        .collect()
+}
+
+fn primaries<'a>(
+    model: &ReplicaSetModel,
+    state: &'a State,
+) -> impl Iterator<Item = MemberView<'a>> + 'a {
+    model.members(state).filter(|m| m.is_primary()).collect::<Vec<_>>().into_iter()
+}
+
+/// Election safety (Raft §5.2; TLA+ `OnePrimaryPerTerm`): pv1 terms exist so that two
+/// members never both act as primary for the same term; a vote is given once per term and
+/// survives restarts for exactly this reason (`local.replset.election`).
+fn election_safety(model: &ReplicaSetModel, state: &State) -> bool {
+    let terms: Vec<_> = primaries(model, state).map(|m| m.member.term).collect();
+    terms.iter().enumerate().all(|(i, t)| !terms[..i].contains(t))
+}
+
+/// "An arbiter ... cannot become primary" (MongoDB manual, Replica Set Arbiter; seed 000).
+fn arbiter_never_primary(model: &ReplicaSetModel, state: &State) -> bool {
+    let replset = &model.settings().replset;
+    primaries(model, state).all(|m| !replset.member(m.id).arbiter)
+}
+
+/// "Members with priority 0 cannot become primary"; non-voting members must have priority
+/// 0 (MongoDB manual, Priority 0 Replica Set Members, Non-Voting Members).
+fn unelectable_never_primary(model: &ReplicaSetModel, state: &State) -> bool {
+    let replset = &model.settings().replset;
+    primaries(model, state).all(|m| {
+        let c = replset.member(m.id);
+        c.arbiter || (c.priority > 0.0 && c.votes > 0)
+    })
+}
+
+/// The acknowledged writes as oplog entries: write `k` at the optime it was acknowledged
+/// with.
+fn acknowledged(model: &ReplicaSetModel, state: &State) -> Vec<Entry> {
+    model
+        .client(state)
+        .acked
+        .iter()
+        .enumerate()
+        .map(|(k, &optime)| Entry {
+            optime,
+            op: Op::Write(WriteId(k as u8)),
+        })
+        .collect()
+}
+
+/// A durable write is never rolled back by any member, and every primary of a later term
+/// holds it (TLA+ `NeverRollbackCommitted`, `LeaderCompleteness`).
+fn durable(model: &ReplicaSetModel, state: &State, write: &Entry) -> bool {
+    let rolled_back = model
+        .members(state)
+        .any(|m| m.member.rollback_file.contains(write));
+    let missing_from_later_primary = primaries(model, state)
+        .any(|p| p.member.term > write.optime.term && !p.oplog().contains(write));
+    !rolled_back && !missing_from_later_primary
+}
+
+/// "Write operations with w:\"majority\" are durable: they will not be rolled back"
+/// (MongoDB manual, Write Concern and Rollbacks During Replica Set Failover; guaranteed by
+/// pv1, PROTOCOL.md §8).
+fn majority_write_durability(model: &ReplicaSetModel, state: &State) -> bool {
+    model.settings().write_concern != WriteConcern::Majority
+        || acknowledged(model, state)
+            .iter()
+            .all(|w| durable(model, state, w))
+}
+
+/// The same for every acknowledged write. MongoDB does not promise it for w:1: "a write
+/// acknowledged with w:1 may be rolled back" (MongoDB manual, Rollbacks During Replica Set
+/// Failover) — models with w:1 expect this to be violated.
+fn acknowledged_write_durability(model: &ReplicaSetModel, state: &State) -> bool {
+    acknowledged(model, state)
+        .iter()
+        .all(|w| durable(model, state, w))
+}
+
+/// Entries at or before the majority commit point are never rolled back (PROTOCOL.md §7;
+/// TLA+ `NeverRollbackBeforeCommitPoint`). Checked as: every member's commit point names an
+/// entry still in its oplog — a member learns only commit points on its own oplog, so the
+/// only way to lose that entry is to roll it back.
+fn committed_never_rolled_back(model: &ReplicaSetModel, state: &State) -> bool {
+    model
+        .members(state)
+        .filter(|m| !m.down)
+        .all(|m| m.oplog().contains_optime(m.member.commit_point))
+}
+
+/// Log matching (Raft §5.3; TLA+ `LogMatching`): if two oplogs hold the same entry, they
+/// hold the same entries before it. The fetcher's consistency check exists to keep it.
+fn log_matching(model: &ReplicaSetModel, state: &State) -> bool {
+    let oplogs: Vec<_> = model.members(state).map(|m| m.oplog()).collect();
+    oplogs.iter().enumerate().all(|(i, a)| {
+        oplogs[..i].iter().all(|b| {
+            let shared_last = a
+                .entries()
+                .iter()
+                .zip(b.entries())
+                .rposition(|(x, y)| x.optime == y.optime);
+            match shared_last {
+                None => true,
+                Some(k) => a.entries()[..=k] == b.entries()[..=k],
+            }
+        })
+    })
+}
+
+fn primary_elected(model: &ReplicaSetModel, state: &State) -> bool {
+    primaries(model, state).next().is_some()
+}
+
+fn majority_write_acknowledged(model: &ReplicaSetModel, state: &State) -> bool {
+    model.settings().write_concern == WriteConcern::Majority
+        && !model.client(state).acked.is_empty()
+}
+
+fn rollback_occurs(model: &ReplicaSetModel, state: &State) -> bool {
+    model
+        .members(state)
+        .any(|m| !m.member.rollback_file.is_empty())
+}
+
+/// A primary whose oplog holds the "new primary" entry of an earlier term written by
+/// another member: that member was primary before it.
+fn failover_occurs(model: &ReplicaSetModel, state: &State) -> bool {
+    primaries(model, state).any(|p| {
+        p.oplog().entries().iter().any(|e| {
+            matches!(e.op, Op::NewPrimary(other) if other != p.id && e.optime.term < p.member.term)
+        })
+    })
+}
+
+/// The optime every member's commit point must name (used by traces).
+pub fn commit_point_entry_missing(m: &MemberView<'_>) -> Option<OpTime> {
+    (!m.oplog().contains_optime(m.member.commit_point)).then_some(m.member.commit_point)
+}

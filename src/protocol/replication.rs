@@ -1,0 +1,236 @@
+//! Oplog replication by pull, progress reporting and the commit point (PROTOCOL.md §4, §5).
+//!
+//! A secondary's oplog fetcher keeps an awaitData `getMore` open at every member it may
+//! sync from ("entries after my last optime"). A member answers once it is further ahead;
+//! the fetcher checks that the batch starts with its own last entry and applies the rest,
+//! so the member that answers is its sync source for that batch (chaining allowed). If
+//! the batch does not start with its last entry, its history diverged and it rolls back
+//! (`rollback`). After applying, the fetcher reports its progress; the primary advances
+//! the majority commit point, and the others learn it from their sync source and from the
+//! primary's heartbeats.
+//!
+//! Progress reports: MongoDB sends `replSetUpdatePosition` to the sync source, which
+//! forwards it up the chain to the primary. The model sends the report to every member the
+//! fetcher may sync from (the primary is always among them: it votes and bears data), and
+//! only a primary of the report's term records it. The report reaches the primary after
+//! any delay the chain could add; the intermediate hops carry nothing the protocol reads.
+
+use super::election;
+use super::member::{observe_term, save, send_all, Ctx, Member, Role};
+use super::messages::{Msg, Timer};
+use super::node::{Node, Out};
+use super::quorum;
+use super::rollback;
+use super::types::{MemberId, OpTime, Oplog, Term};
+use super::writes;
+use stateright::actor::model_timeout;
+use std::borrow::Cow;
+
+/// The members `fetcher` may pull from: data-bearing members other than itself; a voting
+/// member never syncs from a non-voting one (PROTOCOL.md §4, seed 004).
+pub fn sync_source_candidates(ctx: Ctx<'_>) -> Vec<MemberId> {
+    let replset = &ctx.settings.replset;
+    let i_vote = replset.member(ctx.id).is_voter();
+    ctx.peers()
+        .filter(|&p| {
+            let c = replset.member(p);
+            c.is_data_bearing() && (!i_vote || c.is_voter())
+        })
+        .collect()
+}
+
+/// The oplog fetcher (re)opens its query at every candidate sync source: "entries after
+/// my last optime". A new query to a member replaces the previous one (one cursor per
+/// connection), so each candidate holds exactly the fetcher's latest question.
+pub fn open_queries(ctx: Ctx<'_>, m: &Member, o: &mut Out) {
+    let query = Msg::GetMore {
+        last: m.last_optime(),
+    };
+    send_all(sync_source_candidates(ctx), &query, o);
+}
+
+/// Whether a member can answer a `getMore` after `from`: it is further ahead, and it is
+/// PRIMARY, or SECONDARY when chaining is allowed (`settings.chainingAllowed`). A member
+/// in ROLLBACK or RECOVERING is never a valid sync source.
+pub fn can_serve(ctx: Ctx<'_>, m: &Member, from: OpTime) -> bool {
+    let eligible = match m.role {
+        Role::Primary { .. } => true,
+        Role::Secondary { .. } => ctx.settings.chaining_allowed,
+        _ => false,
+    };
+    eligible && m.last_optime() > from
+}
+
+/// A member answers a fetcher's `getMore` once it can serve it, with its oplog and, in the
+/// reply's metadata, its term and commit point. Until then the awaitData query waits:
+/// delivering it now would do nothing, so it stays on the network.
+pub fn on_get_more(ctx: Ctx<'_>, m: &mut Cow<Member>, fetcher: MemberId, last: OpTime, o: &mut Out) {
+    if !can_serve(ctx, m, last) {
+        return;
+    }
+    o.send(
+        Node::id_of(fetcher),
+        Msg::Batch {
+            term: m.term,
+            from: last,
+            oplog: m.oplog.clone(),
+            commit_point: m.commit_point,
+        },
+    );
+}
+
+/// The fetcher handles a batch (`OplogFetcher`, `OplogApplier`). It adopts a newer term
+/// from the metadata and ignores an answer to an older query. If the batch starts with its
+/// own last entry it applies the rest, learns the commit point (never beyond its own last
+/// entry), reports its progress (`Reporter`) and asks for more. Otherwise its last entry is missing at a source
+/// further ahead (`OplogStartMissing`) and it rolls back.
+#[allow(clippy::too_many_arguments)]
+pub fn on_batch(
+    ctx: Ctx<'_>,
+    m: &mut Cow<Member>,
+    term: Term,
+    from: OpTime,
+    batch: &Oplog,
+    commit_point: OpTime,
+    o: &mut Out,
+) {
+    observe_term(ctx, m, term, o);
+    let usable = match m.role {
+        Role::Secondary { .. } => true,
+        // After a rollback the sync source must hold minValid (`requiredOpTime` in
+        // `SyncSourceResolver`): a member on another branch cannot make it consistent.
+        Role::Recovering { min_valid, .. } => batch.contains_optime(min_valid),
+        _ => false,
+    };
+    if !usable || from != m.last_optime() {
+        return;
+    }
+    let starts_with_mine = m
+        .oplog
+        .entries()
+        .last()
+        .is_none_or(|mine| batch.contains(mine));
+    if !starts_with_mine {
+        if batch.last_optime() > m.last_optime() {
+            rollback::start_rollback(ctx, m.to_mut(), batch, o);
+        }
+        return;
+    }
+    let m = m.to_mut();
+    for entry in batch.after(from.index) {
+        m.oplog.push(*entry);
+    }
+    save(m, o);
+    let applied = m.last_optime();
+    learn_commit_point(m, commit_point.min(applied));
+    if let Role::Recovering { min_valid } = m.role {
+        if applied >= min_valid {
+            // Caught up to minValid: consistent again (RECOVERING -> SECONDARY).
+            election::become_secondary(ctx, m, o);
+        }
+    }
+    let report = Msg::UpdatePosition {
+        term: m.term,
+        applied,
+    };
+    send_all(sync_source_candidates(ctx), &report, o);
+    open_queries(ctx, m, o);
+}
+
+/// Takes a commit point learned from elsewhere if it is newer. Callers guarantee it names
+/// an entry of this member's own oplog.
+fn learn_commit_point(m: &mut Member, commit_point: OpTime) {
+    if commit_point > m.commit_point {
+        m.commit_point = commit_point;
+    }
+}
+
+/// `replSetUpdatePosition`: the primary records the member's progress, which may advance
+/// the commit point and satisfy a waiting write. A report of another term than the
+/// primary's is stale and ignored; other members ignore reports.
+pub fn on_update_position(
+    ctx: Ctx<'_>,
+    m: &mut Cow<Member>,
+    member: MemberId,
+    term: Term,
+    applied: OpTime,
+    o: &mut Out,
+) {
+    observe_term(ctx, m, term, o);
+    match &m.role {
+        Role::Primary { progress, .. } if term == m.term && applied > progress[member.index()] => {
+            let m = m.to_mut();
+            if let Role::Primary { progress, .. } = &mut m.role {
+                progress[member.index()] = applied;
+            }
+            advance_commit_point(ctx, m, o);
+            writes::check_waiter(ctx, m, o);
+        }
+        _ => {}
+    }
+}
+
+/// The primary recomputes the majority commit point from its members' progress, under the
+/// own-term rule (`quorum::majority_commit_point`); when it moves, the primary's heartbeats
+/// carry it to the others.
+pub fn advance_commit_point(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
+    let Role::Primary { progress, .. } = &m.role else {
+        return;
+    };
+    let Some(commit_point) = quorum::majority_commit_point(&ctx.settings.replset, progress, m.term)
+    else {
+        return;
+    };
+    if commit_point > m.commit_point {
+        m.commit_point = commit_point;
+        send_heartbeats(ctx, m, o);
+    }
+}
+
+/// The primary's heartbeat to every other member. Real heartbeats repeat every two
+/// seconds; the model sends one whenever what they carry (term, commit point) changes, and
+/// a newer heartbeat replaces an older one still in flight on the same connection: the
+/// network may delay or drop any copy, so repeating an unchanged heartbeat, or delivering
+/// an outdated one, reaches no new situation.
+pub fn send_heartbeats(ctx: Ctx<'_>, m: &Member, o: &mut Out) {
+    let hb = Msg::Heartbeat {
+        term: m.term,
+        commit_point: m.commit_point,
+    };
+    send_all(ctx.peers().collect::<Vec<_>>(), &hb, o);
+}
+
+/// A member handles the primary's heartbeat: it adopts a newer term; an arbiter notes the
+/// primary it can see; a data-bearing member learns the commit point, but only if the
+/// commit point is in the term of its own last entry (`LearnCommitPointWithTermCheck` in
+/// RaftMongo.tla: otherwise its last entries may belong to a branch the commit point is
+/// not on), and never beyond its own last entry.
+pub fn on_heartbeat(
+    ctx: Ctx<'_>,
+    m: &mut Cow<Member>,
+    primary: MemberId,
+    term: Term,
+    commit_point: OpTime,
+    o: &mut Out,
+) {
+    observe_term(ctx, m, term, o);
+    if term < m.term {
+        return;
+    }
+    match m.role {
+        Role::Arbiter { .. } => {
+            m.to_mut().role = Role::Arbiter {
+                primary: Some(primary),
+            };
+            o.set_timer(Timer::PrimaryUnreachable, model_timeout());
+        }
+        Role::Secondary { .. } | Role::Recovering { .. } => {
+            let last = m.last_optime();
+            if commit_point.term == last.term && commit_point > m.commit_point {
+                learn_commit_point(m.to_mut(), commit_point.min(last));
+            } else {
+                }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,235 @@
+//! The replica-set configuration and the settings of one model: who the members are,
+//! the client's workload, the faults allowed and the bounds of exploration.
+//!
+//! Validation follows what `rs.initiate` accepts today (PROTOCOL.md §1; MongoDB's
+//! `repl_set_config_checks.cpp` and `member_config.cpp`).
+
+use super::types::{MemberId, Term, WriteConcern};
+use std::fmt;
+
+/// MongoDB's limits (PROTOCOL.md §1).
+pub const MAX_MEMBERS: usize = 50;
+pub const MAX_VOTING_MEMBERS: usize = 7;
+/// The highest priority MongoDB accepts.
+pub const MAX_PRIORITY: f64 = 1000.0;
+
+/// One member's configuration (`members[i]` in `rs.conf()`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberConfig {
+    pub votes: u8,
+    pub priority: f64,
+    pub arbiter: bool,
+}
+
+impl MemberConfig {
+    pub fn data_bearing() -> Self {
+        MemberConfig {
+            votes: 1,
+            priority: 1.0,
+            arbiter: false,
+        }
+    }
+
+    pub fn arbiter() -> Self {
+        MemberConfig {
+            votes: 1,
+            priority: 0.0,
+            arbiter: true,
+        }
+    }
+
+    pub fn with_priority(self, priority: f64) -> Self {
+        MemberConfig { priority, ..self }
+    }
+
+    pub fn with_votes(self, votes: u8) -> Self {
+        MemberConfig { votes, ..self }
+    }
+
+    pub fn is_voter(&self) -> bool {
+        self.votes > 0
+    }
+
+    pub fn is_data_bearing(&self) -> bool {
+        !self.arbiter
+    }
+
+    /// Whether the member may ever stand for election: data-bearing, priority > 0 and
+    /// voting (tc.cpp `_getMyUnelectableReason`; a non-voter must have priority 0).
+    pub fn is_electable(&self) -> bool {
+        !self.arbiter && self.priority > 0.0 && self.votes > 0
+    }
+}
+
+/// The replica-set configuration: the members, in order `n0, n1, ...`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicaSetConfig {
+    pub members: Vec<MemberConfig>,
+}
+
+/// Why a configuration is not one MongoDB would accept.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConfigError {
+    NoMembers,
+    TooManyMembers(usize),
+    TooManyVoters(usize),
+    VotesOutOfRange { member: MemberId, votes: u8 },
+    NonVoterWithPriority { member: MemberId },
+    ArbiterVotes { member: MemberId, votes: u8 },
+    ArbiterPriority { member: MemberId },
+    PriorityOutOfRange { member: MemberId },
+    NoVoters,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::NoMembers => write!(f, "the replica set has no members"),
+            ConfigError::TooManyMembers(n) => write!(
+                f,
+                "the replica set has {n} members; MongoDB allows at most {MAX_MEMBERS}"
+            ),
+            ConfigError::TooManyVoters(n) => write!(
+                f,
+                "the replica set has {n} voting members; MongoDB allows at most {MAX_VOTING_MEMBERS}"
+            ),
+            ConfigError::VotesOutOfRange { member, votes } => write!(
+                f,
+                "member {member} has votes = {votes}; under protocol version 1 votes is 0 or 1"
+            ),
+            ConfigError::NonVoterWithPriority { member } => write!(
+                f,
+                "member {member} has votes = 0 but priority > 0; a non-voting member must have priority 0"
+            ),
+            ConfigError::ArbiterVotes { member, votes } => write!(
+                f,
+                "arbiter {member} has votes = {votes}; an arbiter has exactly 1 vote"
+            ),
+            ConfigError::ArbiterPriority { member } => write!(
+                f,
+                "arbiter {member} has a priority other than 0; an arbiter never stands for election"
+            ),
+            ConfigError::PriorityOutOfRange { member } => write!(
+                f,
+                "member {member} has a priority outside 0..={MAX_PRIORITY}"
+            ),
+            ConfigError::NoVoters => write!(f, "the replica set has no voting members"),
+        }
+    }
+}
+
+impl ReplicaSetConfig {
+    pub fn new(members: Vec<MemberConfig>) -> Self {
+        ReplicaSetConfig { members }
+    }
+
+    /// The checks `rs.initiate` applies under protocol version 1 (PROTOCOL.md §1).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.members.is_empty() {
+            return Err(ConfigError::NoMembers);
+        }
+        if self.members.len() > MAX_MEMBERS {
+            return Err(ConfigError::TooManyMembers(self.members.len()));
+        }
+        for (member, m) in self.ids().zip(&self.members) {
+            if m.arbiter {
+                if m.votes != 1 {
+                    return Err(ConfigError::ArbiterVotes {
+                        member,
+                        votes: m.votes,
+                    });
+                }
+                if m.priority != 0.0 {
+                    return Err(ConfigError::ArbiterPriority { member });
+                }
+            }
+            if m.votes > 1 {
+                return Err(ConfigError::VotesOutOfRange {
+                    member,
+                    votes: m.votes,
+                });
+            }
+            if !(0.0..=MAX_PRIORITY).contains(&m.priority) {
+                return Err(ConfigError::PriorityOutOfRange { member });
+            }
+            if m.votes == 0 && m.priority > 0.0 {
+                return Err(ConfigError::NonVoterWithPriority { member });
+            }
+        }
+        let voters = self.members.iter().filter(|m| m.is_voter()).count();
+        if voters == 0 {
+            return Err(ConfigError::NoVoters);
+        }
+        if voters > MAX_VOTING_MEMBERS {
+            return Err(ConfigError::TooManyVoters(voters));
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = MemberId> + '_ {
+        (0..self.members.len()).map(|i| MemberId(i as u8))
+    }
+
+    pub fn member(&self, id: MemberId) -> &MemberConfig {
+        &self.members[id.index()]
+    }
+
+    pub fn data_bearing_count(&self) -> usize {
+        self.members.iter().filter(|m| m.is_data_bearing()).count()
+    }
+
+    /// A short picture of the set: P for electable, S for priority 0, N for non-voting,
+    /// A for arbiter (e.g. "PPA").
+    pub fn shape(&self) -> String {
+        self.members
+            .iter()
+            .map(|m| match (m.arbiter, m.votes, m.priority > 0.0) {
+                (true, _, _) => 'A',
+                (false, 0, _) => 'N',
+                (false, _, true) => 'P',
+                (false, _, false) => 'S',
+            })
+            .collect()
+    }
+}
+
+/// Everything one model fixes: the set, the client's workload, the faults and the bounds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub replset: ReplicaSetConfig,
+    /// Client writes issued in all (0 allowed).
+    pub writes: u8,
+    pub write_concern: WriteConcern,
+    /// How many members may be down at the same time.
+    pub max_crashes: usize,
+    /// Whether the network may lose messages (it always may delay and reorder them).
+    pub message_loss: bool,
+    /// `settings.chainingAllowed`: whether a secondary may sync from another secondary.
+    pub chaining_allowed: bool,
+    /// Exploration stops at states where some member's term exceeds this bound.
+    pub max_term: Term,
+}
+
+impl Settings {
+    /// A set of `members` with the defaults of a model file: no writes, w:majority, no
+    /// faults, terms up to 3.
+    pub fn new(members: Vec<MemberConfig>) -> Self {
+        Settings {
+            replset: ReplicaSetConfig::new(members),
+            writes: 0,
+            write_concern: WriteConcern::Majority,
+            max_crashes: 0,
+            message_loss: false,
+            chaining_allowed: true,
+            max_term: Term(3),
+        }
+    }
+}

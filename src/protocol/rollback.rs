@@ -1,0 +1,108 @@
+//! Rollback (PROTOCOL.md §7; seed 000 figures 5-7/5-8, seed 002/004; MongoDB's
+//! `RollbackImpl`).
+//!
+//! A member whose last entry is missing at a sync source further ahead has written, or
+//! replicated, a branch of history the set did not keep. It finds the common point — the
+//! last optime both oplogs share — removes every entry after it, writes the removed
+//! entries to its rollback files, and goes ROLLBACK, then RECOVERING until it has
+//! replicated up to the source's last optime at the time of the rollback (`minValid`),
+//! then SECONDARY.
+
+use super::member::{save, Ctx, Member, Role};
+use super::messages::Timer;
+use super::node::Out;
+use super::replication;
+use super::types::Oplog;
+use stateright::actor::model_timeout;
+use std::borrow::Cow;
+
+/// The common point: how many leading entries the two oplogs share (the position of the
+/// last common entry; 0 when they share nothing). By log matching, the oplogs agree on
+/// everything up to it and on nothing after it.
+pub fn common_point(mine: &Oplog, theirs: &Oplog) -> u8 {
+    let shared = mine
+        .entries()
+        .iter()
+        .zip(theirs.entries())
+        .take_while(|(a, b)| a == b)
+        .count();
+    u8::try_from(shared).expect("oplog positions fit in u8")
+}
+
+/// The fetcher rolls back against its sync source's oplog: truncate to the common point,
+/// record what was removed, and wait in ROLLBACK. The model does not refuse to roll back
+/// past the commit point (MongoDB would abort): the property
+/// `committed_never_rolled_back` is there to catch it.
+pub fn start_rollback(ctx: Ctx<'_>, m: &mut Member, source_oplog: &Oplog, o: &mut Out) {
+    let _ = ctx;
+    let common = common_point(&m.oplog, source_oplog);
+    let removed = m.oplog.truncate_after(common);
+    m.rollback_file.extend(removed);
+    m.role = Role::Rollback {
+        min_valid: source_oplog.last_optime(),
+    };
+    save(m, o);
+    o.cancel_timer(Timer::Election);
+    o.set_timer(Timer::FinishRollback, model_timeout());
+}
+
+/// Rollback is done: the member goes RECOVERING and fetches again until it reaches
+/// `minValid`.
+pub fn on_finish_rollback(ctx: Ctx<'_>, m: &mut Cow<Member>, o: &mut Out) {
+    let Role::Rollback { min_valid } = m.role else {
+        return;
+    };
+    let m = m.to_mut();
+    m.role = Role::Recovering { min_valid };
+    replication::open_queries(ctx, m, o);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::types::{Entry, MemberId, Op, OpTime, WriteId};
+
+    fn log(entries: &[(u8, u8)]) -> Oplog {
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, &(term, w))| Entry {
+                optime: OpTime::new(term, i as u8 + 1),
+                op: if w == 0 {
+                    Op::NewPrimary(MemberId(0))
+                } else {
+                    Op::Write(WriteId(w))
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn common_point_is_the_last_shared_entry() {
+        // Seed 000 figure 5-8: the old primary's newer writes are not on the new branch.
+        let old_primary = log(&[(1, 0), (1, 1), (1, 2)]);
+        let new_primary = log(&[(1, 0), (1, 1), (2, 0)]);
+        assert_eq!(common_point(&old_primary, &new_primary), 2);
+        assert_eq!(common_point(&new_primary, &old_primary), 2);
+    }
+
+    #[test]
+    fn common_point_of_disjoint_oplogs_is_zero() {
+        assert_eq!(common_point(&log(&[(1, 0)]), &log(&[(2, 0)])), 0);
+        assert_eq!(common_point(&Oplog::new(), &log(&[(2, 0)])), 0);
+    }
+
+    #[test]
+    fn common_point_of_a_prefix_is_its_end() {
+        let long = log(&[(1, 0), (1, 1), (1, 2)]);
+        let short = log(&[(1, 0), (1, 1)]);
+        assert_eq!(common_point(&short, &long), 2);
+    }
+
+    #[test]
+    fn same_optime_different_write_is_not_shared() {
+        let a = log(&[(1, 0), (1, 1)]);
+        let b = log(&[(1, 0), (1, 2)]);
+        assert_eq!(common_point(&a, &b), 1);
+    }
+}

@@ -1,0 +1,300 @@
+//! The vocabulary of the replica-set protocol: members, terms, optimes, oplog entries,
+//! member states and write concerns, in MongoDB's words.
+//!
+//! Everything here is part of the checked state, so it is small, `Copy` where possible,
+//! and derives `Hash`/`Eq` (never hand-written) so that two states compare exactly.
+
+use std::fmt;
+
+/// A member's position in the replica-set configuration: `n0`, `n1`, ...
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct MemberId(pub u8);
+
+impl MemberId {
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl fmt::Display for MemberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "n{}", self.0)
+    }
+}
+
+/// An election term (pv1). Term 0 is the term before any election.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize,
+)]
+pub struct Term(pub u8);
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// An optime: the term of the primary that wrote an oplog entry and the entry's position
+/// in the oplog (1-based; the model's stand-in for the timestamp). Optimes order by term,
+/// then by position, as MongoDB's `OpTime` does. `(0,0)` is the null optime.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize,
+)]
+pub struct OpTime {
+    pub term: Term,
+    pub index: u8,
+}
+
+impl OpTime {
+    pub const NULL: OpTime = OpTime {
+        term: Term(0),
+        index: 0,
+    };
+
+    pub fn new(term: u8, index: u8) -> Self {
+        OpTime {
+            term: Term(term),
+            index,
+        }
+    }
+
+    pub fn is_null(self) -> bool {
+        self.index == 0
+    }
+}
+
+impl fmt::Display for OpTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({},{})", self.term, self.index)
+    }
+}
+
+/// The client's writes are numbered from 0 in the state and from 1 in traces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct WriteId(pub u8);
+
+impl fmt::Display for WriteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "write {}", u16::from(self.0) + 1)
+    }
+}
+
+/// What an oplog entry does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Op {
+    /// The "new primary" no-op a member writes when it wins an election (PROTOCOL.md §3).
+    NewPrimary(MemberId),
+    /// A client write.
+    Write(WriteId),
+}
+
+/// One oplog entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Entry {
+    pub optime: OpTime,
+    pub op: Op,
+}
+
+impl fmt::Display for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.op {
+            Op::NewPrimary(_) => write!(f, "{}", self.optime),
+            Op::Write(w) => write!(f, "{}w{}", self.optime, u16::from(w.0) + 1),
+        }
+    }
+}
+
+/// A member's oplog: entries at positions 1, 2, ... in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Oplog(Vec<Entry>);
+
+impl Oplog {
+    pub fn new() -> Self {
+        Oplog(Vec::new())
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The optime of the last entry, or the null optime for an empty oplog.
+    pub fn last_optime(&self) -> OpTime {
+        self.0.last().map_or(OpTime::NULL, |e| e.optime)
+    }
+
+    /// The entry at a 1-based position.
+    pub fn at(&self, index: u8) -> Option<&Entry> {
+        usize::from(index)
+            .checked_sub(1)
+            .and_then(|i| self.0.get(i))
+    }
+
+    /// Whether this oplog holds an entry with exactly this optime (the null optime is
+    /// held by every oplog: it is the point before the first entry).
+    pub fn contains_optime(&self, optime: OpTime) -> bool {
+        optime.is_null() || self.at(optime.index).is_some_and(|e| e.optime == optime)
+    }
+
+    pub fn contains(&self, entry: &Entry) -> bool {
+        self.at(entry.optime.index) == Some(entry)
+    }
+
+    /// The entry holding a given client write, if any.
+    pub fn find_write(&self, write: WriteId) -> Option<&Entry> {
+        self.0.iter().find(|e| e.op == Op::Write(write))
+    }
+
+    /// Appends an entry at the next position in `term` and returns its optime.
+    pub fn append(&mut self, term: Term, op: Op) -> OpTime {
+        let optime = OpTime {
+            term,
+            index: u8::try_from(self.0.len() + 1).expect("oplog longer than 255 entries"),
+        };
+        self.0.push(Entry { optime, op });
+        optime
+    }
+
+    /// The entries after a position.
+    pub fn after(&self, index: u8) -> &[Entry] {
+        self.0.get(usize::from(index)..).unwrap_or(&[])
+    }
+
+    /// Removes every entry after a position and returns them.
+    pub fn truncate_after(&mut self, index: u8) -> Vec<Entry> {
+        self.0.split_off(usize::from(index).min(self.0.len()))
+    }
+
+    pub fn push(&mut self, entry: Entry) {
+        debug_assert_eq!(usize::from(entry.optime.index), self.0.len() + 1);
+        self.0.push(entry);
+    }
+}
+
+impl FromIterator<Entry> for Oplog {
+    fn from_iter<I: IntoIterator<Item = Entry>>(iter: I) -> Self {
+        Oplog(iter.into_iter().collect())
+    }
+}
+
+impl fmt::Display for Oplog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[")?;
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                write!(f, " ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        write!(f, "]")
+    }
+}
+
+/// Member states as MongoDB reports them in `rs.status()` (PROTOCOL.md §2). DOWN is how the
+/// others see a crashed member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MemberState {
+    Primary,
+    Secondary,
+    Arbiter,
+    Rollback,
+    Recovering,
+    Down,
+}
+
+impl fmt::Display for MemberState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MemberState::Primary => "PRIMARY",
+            MemberState::Secondary => "SECONDARY",
+            MemberState::Arbiter => "ARBITER",
+            MemberState::Rollback => "ROLLBACK",
+            MemberState::Recovering => "RECOVERING",
+            MemberState::Down => "DOWN",
+        })
+    }
+}
+
+/// The write concern's `w` (PROTOCOL.md §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum WriteConcern {
+    /// Acknowledged once this many data-bearing members have applied the write.
+    Nodes(u8),
+    /// Acknowledged once the write is majority-committed.
+    Majority,
+}
+
+impl fmt::Display for WriteConcern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteConcern::Nodes(n) => write!(f, "w:{n}"),
+            WriteConcern::Majority => write!(f, "w:majority"),
+        }
+    }
+}
+
+/// A set of members as a bit set (at most 64 members in a model).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct MemberSet(u64);
+
+impl MemberSet {
+    pub fn single(id: MemberId) -> Self {
+        MemberSet(1 << id.0)
+    }
+
+    pub fn insert(&mut self, id: MemberId) {
+        self.0 |= 1 << id.0;
+    }
+
+    pub fn contains(self, id: MemberId) -> bool {
+        self.0 & (1 << id.0) != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = MemberId> {
+        (0..64u8)
+            .filter(move |i| self.0 & (1 << i) != 0)
+            .map(MemberId)
+    }
+}
+
+impl fmt::Display for MemberSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.iter().map(|m| m.to_string()).collect();
+        f.write_str(&names.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optimes_order_by_term_then_position() {
+        assert!(OpTime::new(2, 1) > OpTime::new(1, 5));
+        assert!(OpTime::new(1, 3) > OpTime::new(1, 2));
+        assert!(OpTime::NULL < OpTime::new(1, 1));
+    }
+
+    #[test]
+    fn oplog_positions_are_one_based() {
+        let mut log = Oplog::new();
+        log.append(Term(1), Op::NewPrimary(MemberId(0)));
+        let w = log.append(Term(1), Op::Write(WriteId(0)));
+        assert_eq!(w, OpTime::new(1, 2));
+        assert_eq!(log.at(2).unwrap().optime, w);
+        assert!(log.contains_optime(OpTime::NULL));
+        assert!(!log.contains_optime(OpTime::new(2, 2)));
+        assert_eq!(log.after(1).len(), 1);
+        let removed = log.truncate_after(1);
+        assert_eq!(removed.len(), 1);
+        assert_eq!(log.last_optime(), OpTime::new(1, 1));
+    }
+}

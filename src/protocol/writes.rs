@@ -1,0 +1,82 @@
+//! Client writes at the primary and write-concern waiting (PROTOCOL.md §5; seed 001,
+//! seed 003).
+
+use super::member::{save, Ctx, Member, Role, Waiter};
+use super::messages::Msg;
+use super::node::{Node, Out};
+use super::quorum;
+use super::replication;
+use super::types::{MemberId, Op, OpTime, WriteConcern, WriteId};
+use std::borrow::Cow;
+
+/// A member receives a client write. Only the primary takes writes: at any other member
+/// the write has no effect (`NotWritablePrimary`; the client will retry elsewhere), so the
+/// model leaves it in flight, where it may still reach the member once it is primary, as
+/// a delayed retry would. The primary
+/// writes it to its oplog in its own term — unless it already holds it, since a retried
+/// retryable write is not applied twice — and waits for the write concern.
+pub fn on_write(ctx: Ctx<'_>, m: &mut Cow<Member>, client: MemberId, write: WriteId, o: &mut Out) {
+    let _ = client;
+    if !m.is_primary() {
+        return;
+    }
+    let m = m.to_mut();
+    let optime = match m.oplog.find_write(write) {
+        Some(existing) => existing.optime,
+        None => {
+            let term = m.term;
+            let optime = m.oplog.append(term, Op::Write(write));
+            save(m, o);
+            if let Role::Primary { progress, .. } = &mut m.role {
+                progress[ctx.id.index()] = optime;
+            }
+            optime
+        }
+    };
+    if let Role::Primary { waiter, .. } = &mut m.role {
+        *waiter = Some(Waiter { write, optime });
+    }
+    replication::advance_commit_point(ctx, m, o);
+    check_waiter(ctx, m, o);
+}
+
+/// Whether a write at `optime` satisfies the model's write concern at this primary:
+/// `w:1` once applied here; `w:N` once N data-bearing members are known to have it in its
+/// term; `w:"majority"` once the commit point has reached it.
+pub fn satisfied(ctx: Ctx<'_>, m: &Member, optime: OpTime) -> bool {
+    let Role::Primary { progress, .. } = &m.role else {
+        return false;
+    };
+    if !m.oplog.contains_optime(optime) {
+        return false;
+    }
+    match ctx.settings.write_concern {
+        WriteConcern::Nodes(n) => {
+            quorum::members_at(&ctx.settings.replset, progress, optime) >= usize::from(n)
+        }
+        WriteConcern::Majority => m.commit_point >= optime,
+    }
+}
+
+/// Acknowledges the waiting write if its write concern is now satisfied.
+pub fn check_waiter(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
+    let Role::Primary {
+        waiter: Some(w), ..
+    } = m.role
+    else {
+        return;
+    };
+    if !satisfied(ctx, m, w.optime) {
+        return;
+    }
+    if let Role::Primary { waiter, .. } = &mut m.role {
+        *waiter = None;
+    }
+    o.send(
+        Node::client_id(ctx.settings),
+        Msg::WriteAck {
+            write: w.write,
+            optime: w.optime,
+        },
+    );
+}

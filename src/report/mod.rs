@@ -1,0 +1,297 @@
+//! Everything replcheck prints: the results table, property verdicts and counterexamples as
+//! text, the same as JSON, and the list of models.
+
+pub mod trace;
+
+use crate::check::{ModelResult, Outcome, PropertyResult};
+use crate::config::{Expected, ModelSpec};
+use crate::error::exit;
+use crate::protocol::properties::Kind;
+use crate::protocol::replset::Settings;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// The exit code for a set of results: 1 if some decided property missed its expectation,
+/// else 3 if some run was cut short, else 0.
+pub fn exit_code(results: &[ModelResult]) -> i32 {
+    let failed = results.iter().any(|r| {
+        r.properties
+            .iter()
+            .any(|p| p.outcome != Outcome::Inconclusive && !p.ok())
+    });
+    if failed {
+        exit::EXPECTATION_FAILED
+    } else if results.iter().any(|r| !r.complete) {
+        exit::INCOMPLETE
+    } else {
+        exit::OK
+    }
+}
+
+/// "1,234,567".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The workload, faults and bounds of a model in one line.
+pub fn scenario(settings: &Settings) -> String {
+    let mut parts = vec![format!(
+        "{} write{} with {}",
+        settings.writes,
+        if settings.writes == 1 { "" } else { "s" },
+        settings.write_concern
+    )];
+    if settings.max_crashes > 0 {
+        parts.push(format!("up to {} down at once", settings.max_crashes));
+    }
+    if settings.message_loss {
+        parts.push("message loss".to_string());
+    }
+    if !settings.chaining_allowed {
+        parts.push("no chaining".to_string());
+    }
+    parts.push(format!("terms up to {}", settings.max_term));
+    parts.join(", ")
+}
+
+fn verdict(r: &ModelResult) -> String {
+    let missed = r.properties.iter().filter(|p| !p.ok()).count();
+    if !r.complete {
+        "INCOMPLETE".to_string()
+    } else if missed == 0 {
+        "ok".to_string()
+    } else {
+        format!("FAILED ({missed} expectation{})", if missed == 1 { "" } else { "s" })
+    }
+}
+
+/// The text report.
+pub fn text(results: &[ModelResult], threads: usize, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "replcheck: {} model{}, {} thread{}\n",
+        results.len(),
+        if results.len() == 1 { "" } else { "s" },
+        threads,
+        if threads == 1 { "" } else { "s" }
+    )?;
+    let width = results
+        .iter()
+        .map(|r| r.spec.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    writeln!(
+        out,
+        "{:<width$}  {:<7}  {:>13}  {:>12}  {:>5}  {:>8}  RESULT",
+        "MODEL", "SET", "STATES", "UNIQUE", "DEPTH", "SECONDS"
+    )?;
+    for r in results {
+        writeln!(
+            out,
+            "{:<width$}  {:<7}  {:>13}  {:>12}  {:>5}  {:>8.1}  {}",
+            r.spec.name,
+            r.spec.settings.replset.shape(),
+            thousands(r.states),
+            thousands(r.unique_states),
+            r.max_depth,
+            r.seconds,
+            verdict(r)
+        )?;
+    }
+    for r in results {
+        model_text(r, out)?;
+    }
+    let failed = results.iter().filter(|r| !r.ok()).count();
+    writeln!(out)?;
+    if failed == 0 {
+        writeln!(out, "All expectations met.")?;
+    } else {
+        writeln!(
+            out,
+            "{failed} of {} model{} did not meet {} expectations.",
+            results.len(),
+            if results.len() == 1 { "" } else { "s" },
+            if failed == 1 { "its" } else { "their" }
+        )?;
+    }
+    Ok(())
+}
+
+fn model_text(r: &ModelResult, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "{} ({})", r.spec.name, r.spec.file.display())?;
+    if !r.spec.description.is_empty() {
+        writeln!(out, "  {}", r.spec.description)?;
+    }
+    writeln!(out, "  {}", scenario(&r.spec.settings))?;
+    if !r.complete {
+        writeln!(
+            out,
+            "  exploration stopped before it was complete: undecided properties are inconclusive"
+        )?;
+    }
+    for p in &r.properties {
+        writeln!(
+            out,
+            "  {:<30} {:<12} expected {:<12} {}",
+            p.property.name,
+            p.outcome.to_string(),
+            p.expected.to_string(),
+            if p.ok() { "ok" } else { "MISMATCH" }
+        )?;
+    }
+    for p in &r.properties {
+        if let Some(t) = &p.trace {
+            trace_text(r, p, t, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn trace_text(
+    r: &ModelResult,
+    p: &PropertyResult,
+    t: &crate::check::Trace,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let what = match p.property.kind {
+        Kind::Always => "Counterexample",
+        Kind::Sometimes => "Witness",
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  {what} for {} ({} step{}, {}){}:",
+        p.property.name,
+        t.actions.len(),
+        if t.actions.len() == 1 { "" } else { "s" },
+        if t.shortest { "shortest" } else { "not proven shortest" },
+        if p.ok() { ", as expected" } else { "" }
+    )?;
+    for line in crate::protocol::narrate::state_table(&r.model, &t.states[0]) {
+        writeln!(out, "        {line}")?;
+    }
+    for step in trace::steps(&r.model, t) {
+        writeln!(out, "  {:>3}. {}", step.step, step.action)?;
+        for line in &step.lines {
+            writeln!(out, "        {line}")?;
+        }
+    }
+    writeln!(
+        out,
+        "  Explore it: replcheck serve {} and open http://127.0.0.1:3000/#/steps/{}",
+        r.spec.file.display(),
+        t.explorer_path(&r.model)
+    )?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    ok: bool,
+    exit_code: i32,
+    models: Vec<JsonModel<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonModel<'a> {
+    name: &'a str,
+    file: String,
+    description: &'a str,
+    set: String,
+    complete: bool,
+    ok: bool,
+    unique_states: usize,
+    states: usize,
+    max_depth: usize,
+    seconds: f64,
+    properties: Vec<JsonProperty>,
+}
+
+#[derive(Serialize)]
+struct JsonProperty {
+    name: &'static str,
+    kind: Kind,
+    expected: Expected,
+    outcome: Outcome,
+    ok: bool,
+    /// The counterexample's steps, or null.
+    trace: Option<Vec<trace::Step>>,
+    /// Whether the trace is proven shortest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shortest: Option<bool>,
+    /// The Explorer path that opens the trace's last state in `serve`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explorer_path: Option<String>,
+}
+
+/// The JSON report on one line-free document.
+pub fn json(results: &[ModelResult], out: &mut impl Write) -> io::Result<()> {
+    let report = JsonReport {
+        ok: results.iter().all(|r| r.ok() && r.complete),
+        exit_code: exit_code(results),
+        models: results
+            .iter()
+            .map(|r| JsonModel {
+                name: &r.spec.name,
+                file: r.spec.file.display().to_string(),
+                description: &r.spec.description,
+                set: r.spec.settings.replset.shape(),
+                complete: r.complete,
+                ok: r.ok(),
+                unique_states: r.unique_states,
+                states: r.states,
+                max_depth: r.max_depth,
+                seconds: r.seconds,
+                properties: r
+                    .properties
+                    .iter()
+                    .map(|p| JsonProperty {
+                        name: p.property.name,
+                        kind: p.property.kind,
+                        expected: p.expected,
+                        outcome: p.outcome,
+                        ok: p.ok(),
+                        trace: p.trace.as_ref().map(|t| trace::steps(&r.model, t)),
+                        shortest: p.trace.as_ref().map(|t| t.shortest),
+                        explorer_path: p.trace.as_ref().map(|t| t.explorer_path(&r.model)),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// `replcheck list`: each model with its description and what it expects.
+pub fn list(specs: &[ModelSpec], out: &mut impl Write) -> io::Result<()> {
+    for spec in specs {
+        writeln!(out, "{} ({})", spec.name, spec.file.display())?;
+        if !spec.description.is_empty() {
+            writeln!(out, "  {}", spec.description)?;
+        }
+        writeln!(
+            out,
+            "  set {}: {}",
+            spec.settings.replset.shape(),
+            scenario(&spec.settings)
+        )?;
+        let expectations: Vec<String> = spec
+            .expectations
+            .iter()
+            .map(|(p, e)| format!("{} {e}", p.name))
+            .collect();
+        writeln!(out, "  expects: {}", expectations.join(", "))?;
+    }
+    Ok(())
+}
