@@ -1,25 +1,27 @@
 //! The application: one client that issues the model's writes one after another with the
 //! model's write concern, and records every acknowledgement (PROTOCOL.md §5, §10).
 //!
-//! A client of a plain replica set must find the primary itself (seed 000). It sends each
-//! write to the member it believes is primary (at first `n0`, later the member that
-//! acknowledged its last write). When the write is refused or goes unanswered, its retry
-//! timer fires and it tries the other members: driver server selection after a network
-//! error or `NotWritablePrimary`. Writes are retryable: a member that already holds a
-//! write does not apply it twice.
+//! A client of a plain replica set must find the primary itself (seed 000): its driver
+//! monitors the members, and a member that becomes primary says so in its `hello` reply,
+//! with its election id (here, its term). The client sends each write to the member it
+//! believes is primary. When that write is refused (the member is no longer primary) or
+//! cut off (the member crashed or stepped down before answering), the client retries it
+//! as soon as it learns of a newer primary: a retryable write, so a member that already
+//! holds it does not apply it twice. Like drivers, the client ignores a primary older
+//! than the newest it has seen (`electionId` comparison in server discovery).
 
-use super::messages::{Msg, Timer};
+use super::messages::Msg;
 use super::node::{Node, Out};
 use super::replset::Settings;
-use super::types::{MemberId, OpTime, WriteId};
-use stateright::actor::model_timeout;
+use super::types::{MemberId, OpTime, Term, WriteId};
 use std::borrow::Cow;
 
-/// The client's state: the member it believes is primary and the optime of every
-/// acknowledged write, in order (write `k` is outstanding while `acked.len() == k`).
+/// The client's state: the primary it believes in (with that primary's term), and the
+/// optime of every acknowledged write, in order (write `k` is outstanding while
+/// `acked.len() == k`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Client {
-    pub primary: MemberId,
+    pub primary: Option<(MemberId, Term)>,
     pub acked: Vec<OpTime>,
 }
 
@@ -29,63 +31,46 @@ impl Client {
         let next = u8::try_from(self.acked.len()).expect("fewer than 256 writes");
         (next < settings.writes).then_some(WriteId(next))
     }
+
+    /// Whether a `hello` from a primary in `term` is news to the client.
+    pub fn is_newer_primary(&self, term: Term) -> bool {
+        self.primary.is_none_or(|(_, known)| term > known)
+    }
 }
 
-fn data_bearing(settings: &Settings) -> impl Iterator<Item = MemberId> + '_ {
-    settings
-        .replset
-        .ids()
-        .filter(|&m| settings.replset.member(m).is_data_bearing())
-}
-
-/// Sends the outstanding write to the member believed to be primary, and arms the retry.
+/// Sends the outstanding write, if any, to the believed primary.
 fn send_write(settings: &Settings, c: &Client, o: &mut Out) {
-    if let Some(write) = c.outstanding(settings) {
-        o.send(Node::id_of(c.primary), Msg::Write { write });
-        o.set_timer(Timer::ClientRetry, model_timeout());
+    if let (Some(write), Some((primary, _))) = (c.outstanding(settings), c.primary) {
+        o.send(Node::id_of(primary), Msg::Write { write });
     }
 }
 
-/// The client starts and sends its first write to the first data-bearing member.
-pub fn on_start(settings: &Settings, o: &mut Out) -> Client {
-    let c = Client {
-        primary: data_bearing(settings).next().unwrap_or(MemberId(0)),
+/// The client starts knowing no primary yet.
+pub fn on_start() -> Client {
+    Client {
+        primary: None,
         acked: Vec::new(),
-    };
-    send_write(settings, &c, o);
-    c
-}
-
-/// The write was refused or went unanswered: the client tries every other data-bearing
-/// member. The timer stays set, since the retries may fail too.
-pub fn on_retry(settings: &Settings, c: &mut Cow<Client>, o: &mut Out) {
-    let Some(write) = c.outstanding(settings) else {
-        return;
-    };
-    for m in data_bearing(settings).filter(|&m| m != c.primary) {
-        o.send(Node::id_of(m), Msg::Write { write });
     }
-    o.set_timer(Timer::ClientRetry, model_timeout());
 }
 
-/// The client records the acknowledgement of its outstanding write, believes the member
-/// that acknowledged it is primary, and sends the next write there.
-pub fn on_ack(
-    settings: &Settings,
-    c: &mut Cow<Client>,
-    primary: MemberId,
-    write: WriteId,
-    optime: OpTime,
-    o: &mut Out,
-) {
+/// A member says it is primary in a newer term: the client believes it and sends (or
+/// retries) its outstanding write there.
+pub fn on_hello(settings: &Settings, c: &mut Cow<Client>, member: MemberId, term: Term, o: &mut Out) {
+    if !c.is_newer_primary(term) {
+        return;
+    }
+    let c = c.to_mut();
+    c.primary = Some((member, term));
+    send_write(settings, c, o);
+}
+
+/// The client records the acknowledgement of its outstanding write and sends the next
+/// write to the same primary.
+pub fn on_ack(settings: &Settings, c: &mut Cow<Client>, write: WriteId, optime: OpTime, o: &mut Out) {
     if c.outstanding(settings) != Some(write) {
         return;
     }
     let c = c.to_mut();
     c.acked.push(optime);
-    c.primary = primary;
-    if c.outstanding(settings).is_none() {
-        o.cancel_timer(Timer::ClientRetry);
-    }
     send_write(settings, c, o);
 }

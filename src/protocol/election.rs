@@ -219,6 +219,7 @@ pub fn become_primary(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
     o.cancel_timer(Timer::Election);
     o.set_timer(Timer::StepDown, model_timeout());
     replication::send_heartbeats(ctx, m, o);
+    o.send(Node::client_id(ctx.settings), Msg::Hello { term: m.term });
     // A set whose write majority is the primary alone commits the no-op at once.
     replication::advance_commit_point(ctx, m, o);
 }

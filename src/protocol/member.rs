@@ -176,7 +176,7 @@ pub fn on_msg(ctx: Ctx<'_>, m: &mut Cow<Member>, src: MemberId, msg: Msg, o: &mu
             replication::on_update_position(ctx, m, src, term, applied, o)
         }
         Msg::Write { write } => writes::on_write(ctx, m, src, write, o),
-        Msg::WriteAck { .. } => {}
+        Msg::WriteAck { .. } | Msg::Hello { .. } => {}
     }
 }
 
@@ -187,7 +187,6 @@ pub fn on_timeout(ctx: Ctx<'_>, m: &mut Cow<Member>, timer: Timer, o: &mut Out) 
         Timer::StepDown => election::on_step_down_timeout(ctx, m, o),
         Timer::FinishRollback => rollback::on_finish_rollback(ctx, m, o),
         Timer::PrimaryUnreachable => election::on_primary_unreachable(ctx, m, o),
-        Timer::ClientRetry => {}
     }
 }
 

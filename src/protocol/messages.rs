@@ -41,6 +41,9 @@ pub enum Msg {
     Write { write: WriteId },
     /// The primary acknowledges a write whose write concern is satisfied.
     WriteAck { write: WriteId, optime: OpTime },
+    /// A new primary's `hello` reply as the client's driver sees it: "I am the writable
+    /// primary", with its term as the election id.
+    Hello { term: Term },
 }
 
 /// Timers: each may fire at any moment while set, which is how an untimed model says "a
@@ -56,7 +59,4 @@ pub enum Timer {
     FinishRollback,
     /// An arbiter's heartbeats to the primary it knew go unanswered.
     PrimaryUnreachable,
-    /// The client's write times out (no answer, or the member refused it) and it retries
-    /// against the next member.
-    ClientRetry,
 }

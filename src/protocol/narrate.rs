@@ -52,6 +52,7 @@ pub fn message(msg: &Msg) -> String {
         }
         Msg::Write { write } => format!("insert({write})"),
         Msg::WriteAck { write, optime } => format!("ok({write} at {optime})"),
+        Msg::Hello { term } => format!("hello(primary, term {term})"),
     }
 }
 
@@ -77,7 +78,6 @@ pub fn label(model: &ReplicaSetModel, action: &Action) -> String {
                 Timer::StepDown => format!("{who}: step down"),
                 Timer::FinishRollback => format!("{who}: finish rollback"),
                 Timer::PrimaryUnreachable => format!("{who}: primary unreachable"),
-                Timer::ClientRetry => "client: send or retry the write".to_string(),
             }
         }
         ActorModelAction::Crash(id) => format!("{} crashes", name(model, *id)),
@@ -126,13 +126,7 @@ pub fn describe(model: &ReplicaSetModel, before: &State, action: &Action, after:
         ),
         ActorModelAction::Timeout(id, timer) => match member_of(model, before, *id) {
             Some((m, pre)) => timeout(m, pre, model.member(after, m).member, *timer),
-            None => {
-                let c = model.client(before);
-                match c.outstanding(model.settings()) {
-                    Some(w) => format!("client: no answer for {w}; retries it on the other members"),
-                    None => "client: nothing to retry".to_string(),
-                }
-            }
+            None => "client: timer".to_string(),
         },
         ActorModelAction::Crash(id) => format!("{} crashes: DOWN", name(model, *id)),
         ActorModelAction::Recover(id) => match member_of(model, after, *id) {
@@ -312,7 +306,9 @@ fn delivered(
             }
             text
         }
-        Msg::WriteAck { .. } => format!("{id} ignores a message meant for the client"),
+        Msg::WriteAck { .. } | Msg::Hello { .. } => {
+            format!("{id} ignores a message meant for the client")
+        }
     }
 }
 
@@ -331,6 +327,11 @@ fn client_delivery(
         Msg::WriteAck { write, .. } => {
             format!("client: ignores {from}'s late acknowledgement of {write}")
         }
+        Msg::Hello { term } if post.primary != pre.primary => match pre.outstanding(model.settings()) {
+            Some(w) => format!("client: learns {from} is primary in term {term}; sends {w} there"),
+            None => format!("client: learns {from} is primary in term {term}"),
+        },
+        Msg::Hello { term } => format!("client: ignores {from}'s hello from term {term}"),
         other => format!("client: ignores {}", message(other)),
     }
 }
@@ -360,7 +361,6 @@ fn timeout(id: MemberId, pre: &Member, post: &Member, timer: Timer) -> String {
             }
             _ => format!("{id}: heartbeat timeout"),
         },
-        Timer::ClientRetry => format!("{id}: client timer"),
     }
 }
 
@@ -406,7 +406,10 @@ pub fn client_line(model: &ReplicaSetModel, c: &Client) -> String {
         .map(|(k, o)| format!("{} at {o}", WriteId(k as u8)))
         .collect();
     let waiting = match c.outstanding(model.settings()) {
-        Some(w) => format!("; {w} outstanding, believes {} is primary", c.primary),
+        Some(w) => match c.primary {
+            Some((p, t)) => format!("; {w} outstanding, believes {p} is primary (term {t})"),
+            None => format!("; {w} outstanding, knows no primary yet"),
+        },
         None => String::new(),
     };
     format!(

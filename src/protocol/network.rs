@@ -37,6 +37,8 @@ pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
 /// - a progress report that the receiver will never record: only the primary of the
 ///   report's term records it, only while it is primary, and only if it is news (a
 ///   primary's knowledge of a member's progress only grows while it is primary);
+/// - a `hello` from a primary no newer than the newest the client knows (the client's
+///   known term only grows);
 /// - an acknowledgement of a write the client is no longer waiting for, and a copy of a
 ///   write the client has already seen acknowledged (it will not retry it, so a copy
 ///   still in flight is as good as lost).
@@ -52,6 +54,7 @@ pub fn obsolete(model: &ReplicaSetModel, state: &State, env: &Envelope<&Msg>) ->
         (NodeState::Client(c), Msg::WriteAck { write, .. }) => {
             c.outstanding(model.settings()) != Some(*write)
         }
+        (NodeState::Client(c), Msg::Hello { term }) => !c.is_newer_primary(*term),
         (NodeState::Client(_), _) => true,
     }
 }
@@ -79,8 +82,10 @@ fn member_ignores_forever(m: &Member, down: bool, src: usize, msg: &Msg) -> bool
             };
             term < m.term || (term == m.term && !news)
         }
-        Msg::GetMore { .. } | Msg::Batch { .. } | Msg::Write { .. } | Msg::WriteAck { .. } => {
-            false
-        }
+        Msg::GetMore { .. }
+        | Msg::Batch { .. }
+        | Msg::Write { .. }
+        | Msg::WriteAck { .. }
+        | Msg::Hello { .. } => false,
     }
 }

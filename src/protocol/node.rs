@@ -76,7 +76,7 @@ impl Actor for Node {
                 let ctx = Ctx { id: *id, settings };
                 NodeState::Member(member::on_start(ctx, storage.as_ref(), o))
             }
-            Node::Client { settings } => NodeState::Client(client::on_start(settings, o)),
+            Node::Client { .. } => NodeState::Client(client::on_start()),
         }
     }
 
@@ -87,10 +87,10 @@ impl Actor for Node {
                 let ctx = Ctx { id: *id, settings };
                 with_member(state, |m| member::on_msg(ctx, m, src, msg, o));
             }
-            Node::Client { settings } => with_client(state, |c| {
-                if let Msg::WriteAck { write, optime } = msg {
-                    client::on_ack(settings, c, src, write, optime, o)
-                }
+            Node::Client { settings } => with_client(state, |c| match msg {
+                Msg::WriteAck { write, optime } => client::on_ack(settings, c, write, optime, o),
+                Msg::Hello { term } => client::on_hello(settings, c, src, term, o),
+                _ => {}
             }),
         }
     }
@@ -101,11 +101,7 @@ impl Actor for Node {
                 let ctx = Ctx { id: *id, settings };
                 with_member(state, |m| member::on_timeout(ctx, m, *timer, o));
             }
-            Node::Client { settings } => with_client(state, |c| {
-                if *timer == Timer::ClientRetry {
-                    client::on_retry(settings, c, o)
-                }
-            }),
+            Node::Client { .. } => {}
         }
     }
 
