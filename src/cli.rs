@@ -35,6 +35,14 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Explore every state, without symmetry reduction (identically configured
+        /// members are otherwise treated as interchangeable).
+        #[arg(long)]
+        no_symmetry: bool,
+        /// Stop each run after generating N states; properties it has not settled by
+        /// then are inconclusive, and the exit code is 3.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        max_states: Option<u64>,
     },
     /// Open a model in stateright's Explorer, a web page to step through its behaviours.
     Serve {
@@ -110,10 +118,14 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             files,
             threads: requested,
             format,
+            no_symmetry,
+            max_states,
         } => {
             let specs = load_all(files)?;
             let options = Options {
                 threads: threads(requested),
+                symmetry: !no_symmetry,
+                max_states: max_states.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             };
             let results: Vec<_> = specs.iter().map(|s| check::check(s, options)).collect();
             let stdout = std::io::stdout();
@@ -140,12 +152,10 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let spec = config::load(&file)?;
             // Bind once to report a busy or forbidden address clearly; the Explorer binds
             // again right after.
-            drop(
-                std::net::TcpListener::bind(addr).map_err(|e| Error::Serve {
-                    addr: addr.to_string(),
-                    reason: e.to_string(),
-                })?,
-            );
+            drop(std::net::TcpListener::bind(addr).map_err(|e| Error::Serve {
+                addr: addr.to_string(),
+                reason: e.to_string(),
+            })?);
             eprintln!(
                 "Explorer for {} ({}) on http://{addr}/ — press Ctrl-C to stop",
                 spec.name,

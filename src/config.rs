@@ -361,9 +361,18 @@ w = "majority"
     #[test]
     fn rejects_what_mongodb_rejects() {
         let cases = [
-            ("[[members]]\narbiter = true\npriority = 1", "arbiter n0 has a priority"),
-            ("[[members]]\narbiter = true\nvotes = 0", "arbiter n0 has votes = 0"),
-            ("[[members]]\n[[members]]\nvotes = 0", "non-voting member must have priority 0"),
+            (
+                "[[members]]\narbiter = true\npriority = 1",
+                "arbiter n0 has a priority",
+            ),
+            (
+                "[[members]]\narbiter = true\nvotes = 0",
+                "arbiter n0 has votes = 0",
+            ),
+            (
+                "[[members]]\n[[members]]\nvotes = 0",
+                "non-voting member must have priority 0",
+            ),
             ("[[members]]\nvotes = 2", "votes is 0 or 1"),
             ("description = \"x\"", "no members"),
             (&"[[members]]\n".repeat(8), "8 voting members"),
@@ -390,11 +399,17 @@ w = "majority"
     #[test]
     fn rejects_bad_workloads_and_expectations() {
         let w3 = PSA.replace("w = \"majority\"", "w = 3");
-        assert!(parse_str(&w3).unwrap_err().contains("larger than the 2 data-bearing"));
+        assert!(parse_str(&w3)
+            .unwrap_err()
+            .contains("larger than the 2 data-bearing"));
         let unknown = format!("{PSA}\n[expect]\nno_such_thing = \"holds\"\n");
-        assert!(parse_str(&unknown).unwrap_err().contains("unknown property \"no_such_thing\""));
+        assert!(parse_str(&unknown)
+            .unwrap_err()
+            .contains("unknown property \"no_such_thing\""));
         let wrong = format!("{PSA}\n[expect]\nelection_safety = \"reachable\"\n");
-        assert!(parse_str(&wrong).unwrap_err().contains("expect \"holds\" or \"violated\""));
+        assert!(parse_str(&wrong)
+            .unwrap_err()
+            .contains("expect \"holds\" or \"violated\""));
         let pv0 = format!("protocol = \"pv0\"\n{PSA}");
         assert!(parse_str(&pv0).unwrap_err().contains("pv0"));
     }

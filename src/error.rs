@@ -33,9 +33,10 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Unreadable { .. } | Error::Model { .. } | Error::Usage(_) | Error::Serve { .. } => {
-                exit::BAD_INPUT
-            }
+            Error::Unreadable { .. }
+            | Error::Model { .. }
+            | Error::Usage(_)
+            | Error::Serve { .. } => exit::BAD_INPUT,
             Error::Output { .. } => exit::BAD_INPUT,
         }
     }

@@ -19,7 +19,7 @@ use std::borrow::Cow;
 /// The client's state: the primary it believes in (with that primary's term), and the
 /// optime of every acknowledged write, in order (write `k` is outstanding while
 /// `acked.len() == k`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Client {
     pub primary: Option<(MemberId, Term)>,
     pub acked: Vec<OpTime>,
@@ -32,9 +32,10 @@ impl Client {
         (next < settings.writes).then_some(WriteId(next))
     }
 
-    /// Whether a `hello` from a primary in `term` is news to the client.
-    pub fn is_newer_primary(&self, term: Term) -> bool {
-        self.primary.is_none_or(|(_, known)| term > known)
+    /// Whether a `hello` from a primary in `term` is news the client acts on: it is
+    /// newer than the primary it knows, and the client still has a write to send.
+    pub fn is_newer_primary(&self, settings: &Settings, term: Term) -> bool {
+        self.outstanding(settings).is_some() && self.primary.is_none_or(|(_, known)| term > known)
     }
 }
 
@@ -55,8 +56,14 @@ pub fn on_start() -> Client {
 
 /// A member says it is primary in a newer term: the client believes it and sends (or
 /// retries) its outstanding write there.
-pub fn on_hello(settings: &Settings, c: &mut Cow<Client>, member: MemberId, term: Term, o: &mut Out) {
-    if !c.is_newer_primary(term) {
+pub fn on_hello(
+    settings: &Settings,
+    c: &mut Cow<Client>,
+    member: MemberId,
+    term: Term,
+    o: &mut Out,
+) {
+    if !c.is_newer_primary(settings, term) {
         return;
     }
     let c = c.to_mut();
@@ -65,12 +72,22 @@ pub fn on_hello(settings: &Settings, c: &mut Cow<Client>, member: MemberId, term
 }
 
 /// The client records the acknowledgement of its outstanding write and sends the next
-/// write to the same primary.
-pub fn on_ack(settings: &Settings, c: &mut Cow<Client>, write: WriteId, optime: OpTime, o: &mut Out) {
+/// write to the same primary. Once it has no write left it stops tracking the primary:
+/// nothing it would do depends on it any more, so finished clients are one state.
+pub fn on_ack(
+    settings: &Settings,
+    c: &mut Cow<Client>,
+    write: WriteId,
+    optime: OpTime,
+    o: &mut Out,
+) {
     if c.outstanding(settings) != Some(write) {
         return;
     }
     let c = c.to_mut();
     c.acked.push(optime);
+    if c.outstanding(settings).is_none() {
+        c.primary = None;
+    }
     send_write(settings, c, o);
 }

@@ -163,26 +163,18 @@ pub fn on_request_vote(
         term,
         last,
     };
-    match decide_vote(ctx.settings, &voter_view(ctx, m), &req) {
-        Ok(()) => {
-            let m = m.to_mut();
-            m.last_vote = Some(LastVote { term, candidate });
-            save(m, o);
-            o.send(Node::id_of(candidate), Msg::Vote { term });
-        }
-        Err(_) => {}
+    // A refusal sends nothing (see `Msg::Vote`).
+    if decide_vote(ctx.settings, &voter_view(ctx, m), &req).is_ok() {
+        let m = m.to_mut();
+        m.last_vote = Some(LastVote { term, candidate });
+        save(m, o);
+        o.send(Node::id_of(candidate), Msg::Vote { term });
     }
 }
 
 /// A candidate counts a granted vote for its current term; with a majority of all
 /// configured votes it becomes primary (`VoteRequester`, PROTOCOL.md §3).
-pub fn on_vote(
-    ctx: Ctx<'_>,
-    m: &mut Cow<Member>,
-    voter: MemberId,
-    term: Term,
-    o: &mut Out,
-) {
+pub fn on_vote(ctx: Ctx<'_>, m: &mut Cow<Member>, voter: MemberId, term: Term, o: &mut Out) {
     observe_term(ctx, m, term, o);
     let Role::Secondary {
         election: Some(votes),

@@ -23,7 +23,7 @@ pub struct LastVote {
 }
 
 /// A primary waiting to acknowledge a client write until its write concern is satisfied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Waiter {
     pub write: WriteId,
     pub optime: OpTime,
@@ -31,7 +31,7 @@ pub struct Waiter {
 
 /// What a member does in its current member state, with the data only that state needs
 /// (so that leaving a state forgets it, and equal situations are equal states).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Role {
     /// A secondary replicates; while `election` is set it is a candidate counting the votes
     /// it has received.
@@ -52,8 +52,13 @@ pub enum Role {
 }
 
 /// One member's state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Member {
+    /// Which configuration this member has, as the index of the first member configured
+    /// the same way (`ReplicaSetConfig::class_of`). Constant; it lets symmetry reduction
+    /// (`symmetry`) tell interchangeable members from the state alone.
+    #[serde(skip)]
+    pub class: u8,
     pub term: Term,
     pub last_vote: Option<LastVote>,
     pub oplog: Oplog,
@@ -66,7 +71,7 @@ pub struct Member {
 /// What survives a crash (PROTOCOL.md §3, §6, §7): the term, the vote, the oplog (in this
 /// model all of it is journaled) and the rollback files on disk. The commit point, the
 /// member state and everything a primary or candidate knows are lost.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Durable {
     pub term: Term,
     pub last_vote: Option<LastVote>,
@@ -143,6 +148,7 @@ pub fn on_start(ctx: Ctx<'_>, durable: Option<&Durable>, o: &mut Out) -> Member 
         rollback_file: Vec::new(),
     });
     let mut m = Member {
+        class: ctx.settings.replset.class_of(ctx.id),
         term: durable.term,
         last_vote: durable.last_vote,
         oplog: durable.oplog,
@@ -171,10 +177,12 @@ pub fn on_msg(ctx: Ctx<'_>, m: &mut Cow<Member>, src: MemberId, msg: Msg, o: &mu
             from,
             oplog,
             commit_point,
-        } => replication::on_batch(ctx, m, term, from, &oplog, commit_point, o),
-        Msg::UpdatePosition { term, applied } => {
-            replication::on_update_position(ctx, m, src, term, applied, o)
-        }
+        } => replication::on_batch(ctx, m, src, term, from, &oplog, commit_point, o),
+        Msg::UpdatePosition {
+            term,
+            member,
+            applied,
+        } => replication::on_update_position(ctx, m, term, member, applied, o),
         Msg::Write { write } => writes::on_write(ctx, m, src, write, o),
         Msg::WriteAck { .. } | Msg::Hello { .. } => {}
     }

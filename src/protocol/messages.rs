@@ -2,9 +2,10 @@
 //! has passed" (PROTOCOL.md §3-§5).
 //!
 //! Each message carries only what the real command or reply carries that the protocol
-//! reads. Timers carry no member ids, so symmetry never has to rewrite them.
+//! reads. Timers carry no member ids (STATERIGHT.md defect 3: symmetry never rewrites
+//! them).
 
-use super::types::{OpTime, Oplog, Term, WriteId};
+use super::types::{MemberId, OpTime, Oplog, Term, WriteId};
 
 /// A message on the network.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -31,11 +32,14 @@ pub enum Msg {
         oplog: Oplog,
         commit_point: OpTime,
     },
-    /// `replSetUpdatePosition`: the sender has applied up to `applied` (in `term`, the
-    /// sender's term). MongoDB sends it to the sync source, which forwards it up the chain
-    /// to the primary; the model sends it to every member the sender may sync from, and
-    /// only the primary of that term acts on it (see `replication`).
-    UpdatePosition { term: Term, applied: OpTime },
+    /// `replSetUpdatePosition`: `member` has applied up to `applied` (in `term`, the
+    /// reporter's term). The fetcher sends it to its sync source; a secondary source
+    /// forwards it up the chain; only the primary of that term records it.
+    UpdatePosition {
+        term: Term,
+        member: MemberId,
+        applied: OpTime,
+    },
     /// A client write (an insert with the model's write concern; a retryable write, so a
     /// retry of a write the primary already holds is not applied twice).
     Write { write: WriteId },

@@ -14,6 +14,7 @@ pub mod quorum;
 pub mod replication;
 pub mod replset;
 pub mod rollback;
+pub mod symmetry;
 pub mod types;
 pub mod writes;
 

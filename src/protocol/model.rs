@@ -9,9 +9,10 @@
 //! - a message that replaces older ones on its connection removes them
 //!   (`network::replaces`: a fetcher's new `getMore` to a member, the primary's newer
 //!   heartbeat);
-//! - a message that can never again change its receiver is removed
-//!   (`network::obsolete`).
+//! - a message that can never again change its receiver is removed, and so is every
+//!   message to a member that is down, whose connections are gone (`network::obsolete`).
 
+use super::client::Client;
 use super::member::Member;
 use super::messages::{Msg, Timer};
 use super::narrate;
@@ -19,7 +20,6 @@ use super::network;
 use super::node::{Node, NodeState};
 use super::properties;
 use super::replset::Settings;
-use super::client::Client;
 use super::types::{MemberId, MemberState, Oplog};
 use stateright::actor::{
     Actor, ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network, Out,
@@ -134,7 +134,8 @@ impl ReplicaSetModel {
     /// different moments with the same durable state are the same state.
     fn forget_volatile(&self, state: &mut State, id: Id) {
         let i = usize::from(id);
-        let restarted = self.actors.actors[i].on_start(id, &state.actor_storages[i], &mut Out::new());
+        let restarted =
+            self.actors.actors[i].on_start(id, &state.actor_storages[i], &mut Out::new());
         state.actor_states[i] = Arc::new(restarted);
     }
 

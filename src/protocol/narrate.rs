@@ -47,8 +47,12 @@ pub fn message(msg: &Msg) -> String {
             oplog,
             commit_point,
         } => format!("batch(after {from}: {oplog}, term {term}, commit point {commit_point})"),
-        Msg::UpdatePosition { term, applied } => {
-            format!("replSetUpdatePosition(applied {applied}, term {term})")
+        Msg::UpdatePosition {
+            term,
+            member,
+            applied,
+        } => {
+            format!("replSetUpdatePosition({member} applied {applied}, term {term})")
         }
         Msg::Write { write } => format!("insert({write})"),
         Msg::WriteAck { write, optime } => format!("ok({write} at {optime})"),
@@ -149,10 +153,7 @@ fn term_change(id: MemberId, pre: &Member, post: &Member, from: &str) -> String 
         return String::new();
     }
     if pre.is_primary() {
-        format!(
-            "{id} sees term {} from {from} and steps down; ",
-            post.term
-        )
+        format!("{id} sees term {} from {from} and steps down; ", post.term)
     } else {
         format!("{id} adopts term {} from {from}; ", post.term)
     }
@@ -173,8 +174,7 @@ fn delivered(
     };
     match msg {
         Msg::RequestVote { term, last } => {
-            if post.last_vote != pre.last_vote && post.last_vote.is_some_and(|v| v.term == *term)
-            {
+            if post.last_vote != pre.last_vote && post.last_vote.is_some_and(|v| v.term == *term) {
                 return format!("{id} votes for {from} in term {term}");
             }
             let mut view = election::voter_view(ctx, pre);
@@ -185,9 +185,7 @@ fn delivered(
                 last: *last,
             };
             match election::decide_vote(model.settings(), &view, &req) {
-                Err(reason) => format!(
-                    "{id} refuses to vote for {from} in term {term}: {reason}"
-                ),
+                Err(reason) => format!("{id} refuses to vote for {from} in term {term}: {reason}"),
                 Ok(()) => format!("{id} ignores {from}'s vote request for term {term}"),
             }
         }
@@ -197,7 +195,14 @@ fn delivered(
                     "{id} receives {from}'s vote and wins the election for term {term}: PRIMARY, writes the new-primary no-op {}",
                     post.last_optime()
                 )
-            } else if matches!(post.role, Role::Secondary { election: Some(_), .. }) && post != pre {
+            } else if matches!(
+                post.role,
+                Role::Secondary {
+                    election: Some(_),
+                    ..
+                }
+            ) && post != pre
+            {
                 let votes = match post.role {
                     Role::Secondary {
                         election: Some(v), ..
@@ -217,7 +222,9 @@ fn delivered(
                 "{id} learns commit point {} from {from}'s heartbeat",
                 post.commit_point
             ),
-            _ if commit_point.term != pre.last_optime().term && *commit_point > pre.commit_point => {
+            _ if commit_point.term != pre.last_optime().term
+                && *commit_point > pre.commit_point =>
+            {
                 format!(
                     "{id} does not take commit point {commit_point} from {from}'s heartbeat: its last entry {} is of another term",
                     pre.last_optime()
@@ -238,7 +245,9 @@ fn delivered(
                 )
             }
         }
-        Msg::Batch { from: asked, oplog, .. } => {
+        Msg::Batch {
+            from: asked, oplog, ..
+        } => {
             if let Role::Rollback { min_valid } = post.role {
                 let common = rollback::common_point(&pre.oplog, oplog);
                 let removed = &pre.oplog.entries()[usize::from(common)..];
@@ -252,10 +261,7 @@ fn delivered(
                 )
             } else if post.oplog != pre.oplog {
                 let applied = &post.oplog.entries()[pre.oplog.len()..];
-                let mut text = format!(
-                    "{id} applies {} from sync source {from}",
-                    entries(applied)
-                );
+                let mut text = format!("{id} applies {} from sync source {from}", entries(applied));
                 if post.commit_point != pre.commit_point {
                     text.push_str(&format!("; commit point {}", post.commit_point));
                 }
@@ -271,9 +277,13 @@ fn delivered(
                 format!("{id} ignores {from}'s batch")
             }
         }
-        Msg::UpdatePosition { applied, .. } => {
+        Msg::UpdatePosition {
+            term,
+            member,
+            applied,
+        } => {
             if post.is_primary() && post != pre {
-                let mut text = format!("{id} learns that {from} has applied {applied}");
+                let mut text = format!("{id} learns that {member} has applied {applied}");
                 if post.commit_point != pre.commit_point {
                     text.push_str(&format!(
                         "; the commit point advances to {}",
@@ -281,6 +291,8 @@ fn delivered(
                     ));
                 }
                 text
+            } else if super::replication::forwards_report(ctx, post, *term) {
+                format!("{id} passes {member}'s progress report ({applied}) on up the chain")
             } else {
                 format!("{id} ignores {from}'s progress report {applied}")
             }
@@ -327,7 +339,9 @@ fn client_delivery(
         Msg::WriteAck { write, .. } => {
             format!("client: ignores {from}'s late acknowledgement of {write}")
         }
-        Msg::Hello { term } if post.primary != pre.primary => match pre.outstanding(model.settings()) {
+        Msg::Hello { term } if post.primary != pre.primary => match pre
+            .outstanding(model.settings())
+        {
             Some(w) => format!("client: learns {from} is primary in term {term}; sends {w} there"),
             None => format!("client: learns {from} is primary in term {term}"),
         },
@@ -412,8 +426,5 @@ pub fn client_line(model: &ReplicaSetModel, c: &Client) -> String {
         },
         None => String::new(),
     };
-    format!(
-        "client     acknowledged [{}]{waiting}",
-        acked.join(", ")
-    )
+    format!("client     acknowledged [{}]{waiting}", acked.join(", "))
 }

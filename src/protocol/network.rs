@@ -29,37 +29,45 @@ pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
     }
 }
 
-/// Whether an in-flight message can never again change its receiver:
+/// Whether an in-flight message is lost or can never again change its receiver:
+/// - any message to a member that is down (lost with its connections);
 /// - a vote for a term the candidate has left, or for a term in which it no longer stands
 ///   (standing in a term again would need a new term);
 /// - a vote request or heartbeat of a term older than the receiver's, or a vote request
 ///   for a term in which the receiver has already voted (votes are durable);
-/// - a progress report that the receiver will never record: only the primary of the
-///   report's term records it, only while it is primary, and only if it is news (a
-///   primary's knowledge of a member's progress only grows while it is primary);
+/// - a progress report that the receiver will never record or pass on: only the primary
+///   of the report's term records it, only while it is primary, and only if it is news (a
+///   primary's knowledge of a member's progress only grows while it is primary); without
+///   chaining nobody passes reports on;
 /// - a `hello` from a primary no newer than the newest the client knows (the client's
-///   known term only grows);
+///   known term only grows), or any `hello` once the client has no write left to send;
 /// - an acknowledgement of a write the client is no longer waiting for, and a copy of a
 ///   write the client has already seen acknowledged (it will not retry it, so a copy
 ///   still in flight is as good as lost).
 pub fn obsolete(model: &ReplicaSetModel, state: &State, env: &Envelope<&Msg>) -> bool {
     let receiver = &*state.actor_states[usize::from(env.dst)];
-    let down = state.crashed[usize::from(env.dst)];
+    if state.crashed[usize::from(env.dst)] {
+        // A member that is down receives nothing: its connections died with it, and a
+        // message sent to it meanwhile finds no listener. It restarts with new ones.
+        return true;
+    }
     match (receiver, env.msg) {
         (NodeState::Member(_), Msg::Write { write }) => {
             let client = model.client(state);
             client.acked.len() > usize::from(write.0)
         }
-        (NodeState::Member(m), msg) => member_ignores_forever(m, down, usize::from(env.src), msg),
+        (NodeState::Member(m), msg) => {
+            member_ignores_forever(m, model.settings().chaining_allowed, msg)
+        }
         (NodeState::Client(c), Msg::WriteAck { write, .. }) => {
             c.outstanding(model.settings()) != Some(*write)
         }
-        (NodeState::Client(c), Msg::Hello { term }) => !c.is_newer_primary(*term),
+        (NodeState::Client(c), Msg::Hello { term }) => !c.is_newer_primary(model.settings(), *term),
         (NodeState::Client(_), _) => true,
     }
 }
 
-fn member_ignores_forever(m: &Member, down: bool, src: usize, msg: &Msg) -> bool {
+fn member_ignores_forever(m: &Member, chaining: bool, msg: &Msg) -> bool {
     match *msg {
         Msg::Vote { term } => {
             let standing = matches!(
@@ -69,15 +77,23 @@ fn member_ignores_forever(m: &Member, down: bool, src: usize, msg: &Msg) -> bool
                     ..
                 }
             );
-            term < m.term || (term == m.term && (down || !standing))
+            term < m.term || (term == m.term && !standing)
         }
         Msg::RequestVote { term, .. } => {
             term < m.term || m.last_vote.is_some_and(|v| v.term >= term)
         }
         Msg::Heartbeat { term, .. } => term < m.term,
-        Msg::UpdatePosition { term, applied } => {
+        Msg::UpdatePosition {
+            term,
+            member,
+            applied,
+        } => {
+            // With chaining, any data-bearing member of the report's term may yet pass it
+            // on (a primary that steps down stays in its term as a secondary).
             let news = match &m.role {
-                Role::Primary { progress, .. } => !down && term == m.term && applied > progress[src],
+                Role::Arbiter { .. } => false,
+                _ if chaining => true,
+                Role::Primary { progress, .. } => applied > progress[member.index()],
                 _ => false,
             };
             term < m.term || (term == m.term && !news)

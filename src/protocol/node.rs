@@ -16,12 +16,17 @@ pub type Out = stateright::actor::Out<Node>;
 /// An actor: a member or the client.
 #[derive(Clone, Debug)]
 pub enum Node {
-    Member { id: MemberId, settings: Arc<Settings> },
-    Client { settings: Arc<Settings> },
+    Member {
+        id: MemberId,
+        settings: Arc<Settings>,
+    },
+    Client {
+        settings: Arc<Settings>,
+    },
 }
 
 /// An actor's state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum NodeState {
     Member(Member),
     Client(Client),

@@ -6,7 +6,7 @@
 //! acknowledged or rolled back cannot pass as proof of durability.
 
 use super::model::{MemberView, ReplicaSetModel, State};
-use super::types::{Entry, Op, OpTime, WriteConcern, WriteId};
+use super::types::{Entry, Op, WriteConcern, WriteId};
 use stateright::{Expectation, Property};
 
 /// Whether a property must always hold or must sometimes be reached.
@@ -124,7 +124,11 @@ fn primaries<'a>(
     model: &ReplicaSetModel,
     state: &'a State,
 ) -> impl Iterator<Item = MemberView<'a>> + 'a {
-    model.members(state).filter(|m| m.is_primary()).collect::<Vec<_>>().into_iter()
+    model
+        .members(state)
+        .filter(|m| m.is_primary())
+        .collect::<Vec<_>>()
+        .into_iter()
 }
 
 /// Election safety (Raft §5.2; TLA+ `OnePrimaryPerTerm`): pv1 terms exist so that two
@@ -132,7 +136,10 @@ fn primaries<'a>(
 /// survives restarts for exactly this reason (`local.replset.election`).
 fn election_safety(model: &ReplicaSetModel, state: &State) -> bool {
     let terms: Vec<_> = primaries(model, state).map(|m| m.member.term).collect();
-    terms.iter().enumerate().all(|(i, t)| !terms[..i].contains(t))
+    terms
+        .iter()
+        .enumerate()
+        .all(|(i, t)| !terms[..i].contains(t))
 }
 
 /// "An arbiter ... cannot become primary" (MongoDB manual, Replica Set Arbiter; seed 000).
@@ -249,9 +256,4 @@ fn failover_occurs(model: &ReplicaSetModel, state: &State) -> bool {
             matches!(e.op, Op::NewPrimary(other) if other != p.id && e.optime.term < p.member.term)
         })
     })
-}
-
-/// The optime every member's commit point must name (used by traces).
-pub fn commit_point_entry_missing(m: &MemberView<'_>) -> Option<OpTime> {
-    (!m.oplog().contains_optime(m.member.commit_point)).then_some(m.member.commit_point)
 }

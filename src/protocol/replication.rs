@@ -9,11 +9,12 @@
 //! the majority commit point, and the others learn it from their sync source and from the
 //! primary's heartbeats.
 //!
-//! Progress reports: MongoDB sends `replSetUpdatePosition` to the sync source, which
-//! forwards it up the chain to the primary. The model sends the report to every member the
-//! fetcher may sync from (the primary is always among them: it votes and bears data), and
-//! only a primary of the report's term records it. The report reaches the primary after
-//! any delay the chain could add; the intermediate hops carry nothing the protocol reads.
+//! Progress reports: the fetcher's `Reporter` sends `replSetUpdatePosition` to the member
+//! whose batch it applied (its sync source). A primary of the report's term records it; a
+//! secondary in that term passes it on up the chain. MongoDB forwards to the secondary's
+//! own sync source; the model does not track which member that is and forwards to every
+//! member the secondary may sync from, so the report reaches the primary along any chain
+//! the secondary could have used.
 
 use super::election;
 use super::member::{observe_term, save, send_all, Ctx, Member, Role};
@@ -64,7 +65,13 @@ pub fn can_serve(ctx: Ctx<'_>, m: &Member, from: OpTime) -> bool {
 /// A member answers a fetcher's `getMore` once it can serve it, with its oplog and, in the
 /// reply's metadata, its term and commit point. Until then the awaitData query waits:
 /// delivering it now would do nothing, so it stays on the network.
-pub fn on_get_more(ctx: Ctx<'_>, m: &mut Cow<Member>, fetcher: MemberId, last: OpTime, o: &mut Out) {
+pub fn on_get_more(
+    ctx: Ctx<'_>,
+    m: &mut Cow<Member>,
+    fetcher: MemberId,
+    last: OpTime,
+    o: &mut Out,
+) {
     if !can_serve(ctx, m, last) {
         return;
     }
@@ -88,6 +95,7 @@ pub fn on_get_more(ctx: Ctx<'_>, m: &mut Cow<Member>, fetcher: MemberId, last: O
 pub fn on_batch(
     ctx: Ctx<'_>,
     m: &mut Cow<Member>,
+    source: MemberId,
     term: Term,
     from: OpTime,
     batch: &Oplog,
@@ -131,9 +139,10 @@ pub fn on_batch(
     }
     let report = Msg::UpdatePosition {
         term: m.term,
+        member: ctx.id,
         applied,
     };
-    send_all(sync_source_candidates(ctx), &report, o);
+    o.send(Node::id_of(source), report);
     open_queries(ctx, m, o);
 }
 
@@ -145,18 +154,36 @@ fn learn_commit_point(m: &mut Member, commit_point: OpTime) {
     }
 }
 
+/// Whether `m` passes on a progress report of `term` instead of recording it: it is a
+/// secondary in that term, and sync sources may be secondaries (chaining).
+pub fn forwards_report(ctx: Ctx<'_>, m: &Member, term: Term) -> bool {
+    ctx.settings.chaining_allowed && term == m.term && matches!(m.role, Role::Secondary { .. })
+}
+
 /// `replSetUpdatePosition`: the primary records the member's progress, which may advance
-/// the commit point and satisfy a waiting write. A report of another term than the
-/// primary's is stale and ignored; other members ignore reports.
+/// the commit point and satisfy a waiting write. A secondary passes the report on up the
+/// chain. A report of another term is stale and ignored.
 pub fn on_update_position(
     ctx: Ctx<'_>,
     m: &mut Cow<Member>,
-    member: MemberId,
     term: Term,
+    member: MemberId,
     applied: OpTime,
     o: &mut Out,
 ) {
     observe_term(ctx, m, term, o);
+    if forwards_report(ctx, m, term) {
+        let report = Msg::UpdatePosition {
+            term,
+            member,
+            applied,
+        };
+        let upstream = sync_source_candidates(ctx)
+            .into_iter()
+            .filter(|&p| p != member);
+        send_all(upstream, &report, o);
+        return;
+    }
     match &m.role {
         Role::Primary { progress, .. } if term == m.term && applied > progress[member.index()] => {
             let m = m.to_mut();
@@ -228,8 +255,7 @@ pub fn on_heartbeat(
             let last = m.last_optime();
             if commit_point.term == last.term && commit_point > m.commit_point {
                 learn_commit_point(m.to_mut(), commit_point.min(last));
-            } else {
-                }
+            }
         }
         _ => {}
     }

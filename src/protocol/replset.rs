@@ -67,6 +67,20 @@ pub struct ReplicaSetConfig {
     pub members: Vec<MemberConfig>,
 }
 
+impl ReplicaSetConfig {
+    /// The index of the first member configured exactly like `id`: members of the same
+    /// class are interchangeable (the protocol treats members by configuration only).
+    pub fn class_of(&self, id: MemberId) -> u8 {
+        let me = &self.members[id.index()];
+        let first = self
+            .members
+            .iter()
+            .position(|c| c == me)
+            .expect("id is a member");
+        u8::try_from(first).expect("at most 50 members")
+    }
+}
+
 /// Why a configuration is not one MongoDB would accept.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConfigError {

@@ -23,9 +23,7 @@ impl fmt::Display for MemberId {
 }
 
 /// An election term (pv1). Term 0 is the term before any election.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Term(pub u8);
 
 impl fmt::Display for Term {
@@ -37,9 +35,7 @@ impl fmt::Display for Term {
 /// An optime: the term of the primary that wrote an oplog entry and the entry's position
 /// in the oplog (1-based; the model's stand-in for the timestamp). Optimes order by term,
 /// then by position, as MongoDB's `OpTime` does. `(0,0)` is the null optime.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct OpTime {
     pub term: Term,
     pub index: u8,

@@ -69,7 +69,10 @@ fn verdict(r: &ModelResult) -> String {
     } else if missed == 0 {
         "ok".to_string()
     } else {
-        format!("FAILED ({missed} expectation{})", if missed == 1 { "" } else { "s" })
+        format!(
+            "FAILED ({missed} expectation{})",
+            if missed == 1 { "" } else { "s" }
+        )
     }
 }
 
@@ -110,10 +113,22 @@ pub fn text(results: &[ModelResult], threads: usize, out: &mut impl Write) -> io
     for r in results {
         model_text(r, out)?;
     }
-    let failed = results.iter().filter(|r| !r.ok()).count();
+    let decided = |p: &PropertyResult| p.outcome == Outcome::Inconclusive || p.ok();
+    let failed = results
+        .iter()
+        .filter(|r| !r.properties.iter().all(decided))
+        .count();
+    let incomplete = results.iter().filter(|r| !r.complete).count();
     writeln!(out)?;
-    if failed == 0 {
+    if failed == 0 && incomplete == 0 {
         writeln!(out, "All expectations met.")?;
+    } else if failed == 0 {
+        writeln!(
+            out,
+            "{incomplete} of {} run{} cut short: no expectation missed, but not every property was decided.",
+            results.len(),
+            if incomplete == 1 { " was" } else { "s were" }
+        )?;
     } else {
         writeln!(
             out,
@@ -136,7 +151,7 @@ fn model_text(r: &ModelResult, out: &mut impl Write) -> io::Result<()> {
     if !r.complete {
         writeln!(
             out,
-            "  exploration stopped before it was complete: undecided properties are inconclusive"
+            "  exploration stopped at the state limit (--max-states) before it was complete: undecided properties are inconclusive"
         )?;
     }
     for p in &r.properties {
@@ -146,7 +161,11 @@ fn model_text(r: &ModelResult, out: &mut impl Write) -> io::Result<()> {
             p.property.name,
             p.outcome.to_string(),
             p.expected.to_string(),
-            if p.ok() { "ok" } else { "MISMATCH" }
+            match (p.ok(), p.outcome) {
+                (true, _) => "ok",
+                (false, Outcome::Inconclusive) => "undecided",
+                (false, _) => "MISMATCH",
+            }
         )?;
     }
     for p in &r.properties {
@@ -174,7 +193,11 @@ fn trace_text(
         p.property.name,
         t.actions.len(),
         if t.actions.len() == 1 { "" } else { "s" },
-        if t.shortest { "shortest" } else { "not proven shortest" },
+        if t.shortest {
+            "shortest"
+        } else {
+            "not proven shortest"
+        },
         if p.ok() { ", as expected" } else { "" }
     )?;
     for line in crate::protocol::narrate::state_table(&r.model, &t.states[0]) {

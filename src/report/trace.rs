@@ -46,7 +46,12 @@ fn member_row(m: &MemberView<'_>) -> MemberRow {
         term: m.member.term.0,
         oplog: m.oplog().entries().iter().map(|e| e.to_string()).collect(),
         commit_point: m.member.commit_point.to_string(),
-        rolled_back: m.member.rollback_file.iter().map(|e| e.to_string()).collect(),
+        rolled_back: m
+            .member
+            .rollback_file
+            .iter()
+            .map(|e| e.to_string())
+            .collect(),
     }
 }
 

@@ -1,0 +1,366 @@
+//! Symmetry reduction: members configured the same way are interchangeable, so a state
+//! and the state with two such members' roles swapped (their states, storage, timers,
+//! crash flags, every message to and from them, and every mention of them in others'
+//! states) are checked once.
+//!
+//! The properties treat members by configuration only, so every property has the same
+//! value on both. `representative` maps every state of a symmetry class to one canonical
+//! state: within each class of members it orders the members by their state, and breaks
+//! ties between members whose local states are equal (but whose messages may differ) by
+//! trying each order of the tied members and keeping the one with the smallest hash. The
+//! result depends on the class of the state only, so unique-state counts do not depend
+//! on the order of exploration.
+//!
+//! stateright honours symmetry in depth-first search only and never rewrites timers
+//! (STATERIGHT.md defect 3); the model's timers carry no member ids.
+
+use super::client::Client;
+use super::member::{Durable, LastVote, Member, Role};
+use super::messages::Msg;
+use super::model::State;
+use super::node::NodeState;
+use super::types::{Entry, MemberId, MemberSet, Op, Oplog};
+use itertools::Itertools;
+use stateright::actor::Id;
+use stateright::util::DenseNatMap;
+use stateright::{Rewrite, RewritePlan};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// A permutation of actor ids: old id -> new id.
+type Plan = RewritePlan<Id, DenseNatMap<Id, Id>>;
+
+/// The canonical member of `state`'s symmetry class.
+pub fn representative(state: &State) -> State {
+    let members = state.actor_states.len() - 1;
+    // Sort keys must not change when members are renamed, so they leave out every member
+    // id (`blind`); members they cannot tell apart are ordered by the tie-break below.
+    let anonymous = anonymizer(members);
+    let key = |i: usize| {
+        let NodeState::Member(member) = &*state.actor_states[i] else {
+            unreachable!("members come first")
+        };
+        let timers: Vec<_> = state.timers_set[i].iter().copied().sorted().collect();
+        let storage = state.actor_storages[i]
+            .as_ref()
+            .map(|d| d.rewrite(&anonymous));
+        (
+            member.class,
+            blind(member, &anonymous),
+            state.crashed[i],
+            storage,
+            timers,
+        )
+    };
+    let keys: Vec<_> = (0..members).map(key).collect();
+    // Members sorted by key; each class keeps the set of ids it had.
+    let order: Vec<usize> = (0..members)
+        .sorted_by(|&a, &b| keys[a].cmp(&keys[b]))
+        .collect();
+    let slots: Vec<usize> = (0..members).sorted_by_key(|&i| (keys[i].0, i)).collect();
+    // Runs of members whose keys tie: any order among them sorts as well.
+    let runs: Vec<Vec<usize>> = (0..members)
+        .chunk_by(|&k| &keys[order[k]])
+        .into_iter()
+        .map(|(_, run)| run.collect::<Vec<_>>())
+        .filter(|run| run.len() > 1)
+        .collect();
+    let plan_for = |order: &[usize]| {
+        let mut map = vec![Id::from(0); members + 1];
+        for (&old, &slot) in order.iter().zip(&slots) {
+            map[old] = Id::from(slot);
+        }
+        map[members] = Id::from(members);
+        RewritePlan::new(DenseNatMap::from(map), |&old, map: &DenseNatMap<Id, Id>| {
+            *map.get(old).expect("every actor is mapped")
+        })
+    };
+    if runs.is_empty() {
+        // One way to sort: no hashing needed, and nothing to do if already sorted.
+        if order.iter().zip(&slots).all(|(a, b)| a == b) {
+            return state.clone();
+        }
+        return apply(state, &plan_for(&order));
+    }
+    let mut best: Option<(u64, State)> = None;
+    let choices = runs
+        .iter()
+        .map(|run| run.iter().copied().permutations(run.len()))
+        .multi_cartesian_product();
+    let mut try_order = |order: &[usize]| {
+        let candidate = apply(state, &plan_for(order));
+        let hash = hash_of(&candidate);
+        if best.as_ref().is_none_or(|(h, _)| hash < *h) {
+            best = Some((hash, candidate));
+        }
+    };
+    for choice in choices {
+        let mut permuted = order.clone();
+        for (run, perm) in runs.iter().zip(choice) {
+            for (&pos, &k) in run.iter().zip(&perm) {
+                permuted[pos] = order[k];
+            }
+        }
+        try_order(&permuted);
+    }
+    best.expect("at least one order").1
+}
+
+/// A plan that renames every member to `n0`: what is left of a value is what does not
+/// depend on who is who.
+fn anonymizer(members: usize) -> Plan {
+    let map = vec![Id::from(0); members + 1];
+    RewritePlan::new(DenseNatMap::from(map), |&old, map: &DenseNatMap<Id, Id>| {
+        *map.get(old).expect("every actor is mapped")
+    })
+}
+
+/// A member's state with every member id erased; a primary's progress becomes the sorted
+/// list of positions it knows.
+fn blind(member: &Member, anonymous: &Plan) -> Member {
+    let mut blind = member.rewrite(anonymous);
+    if let (Role::Primary { progress, .. }, Role::Primary { progress: own, .. }) =
+        (&mut blind.role, &member.role)
+    {
+        *progress = own.iter().copied().sorted().collect();
+    }
+    blind
+}
+
+fn hash_of(state: &State) -> u64 {
+    let mut h = DefaultHasher::new();
+    state.hash(&mut h);
+    h.finish()
+}
+
+/// `state` with every actor id renamed by `plan`.
+fn apply(state: &State, plan: &Plan) -> State {
+    State {
+        actor_states: plan.reindex(&state.actor_states),
+        network: state.network.rewrite(plan),
+        timers_set: plan.reindex(&state.timers_set),
+        random_choices: plan.reindex(&state.random_choices),
+        crashed: plan.reindex(&state.crashed),
+        history: (),
+        actor_storages: plan.reindex(&state.actor_storages),
+    }
+}
+
+impl Rewrite<Id> for MemberId {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        let id = plan.rewrite(&Id::from(self.index()));
+        MemberId(u8::try_from(usize::from(id)).expect("member ids fit in u8"))
+    }
+}
+
+impl Rewrite<Id> for MemberSet {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        let mut set = MemberSet::default();
+        for m in self.iter() {
+            set.insert(m.rewrite(plan));
+        }
+        set
+    }
+}
+
+impl Rewrite<Id> for Entry {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        let op = match self.op {
+            Op::NewPrimary(m) => Op::NewPrimary(m.rewrite(plan)),
+            Op::Write(w) => Op::Write(w),
+        };
+        Entry { op, ..*self }
+    }
+}
+
+impl Rewrite<Id> for Oplog {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        let mut log = Oplog::new();
+        for e in self.entries() {
+            log.push(e.rewrite(plan));
+        }
+        log
+    }
+}
+
+impl Rewrite<Id> for LastVote {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        LastVote {
+            term: self.term,
+            candidate: self.candidate.rewrite(plan),
+        }
+    }
+}
+
+impl Rewrite<Id> for Role {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        match self {
+            Role::Secondary { election } => Role::Secondary {
+                election: election.map(|votes| votes.rewrite(plan)),
+            },
+            Role::Primary { progress, waiter } => {
+                // Indexed by member: progress[new id] = progress[old id].
+                let mut moved = progress.clone();
+                for (old, &optime) in progress.iter().enumerate() {
+                    let new = MemberId(u8::try_from(old).expect("member ids fit in u8"));
+                    moved[new.rewrite(plan).index()] = optime;
+                }
+                Role::Primary {
+                    progress: moved,
+                    waiter: *waiter,
+                }
+            }
+            Role::Rollback { min_valid } => Role::Rollback {
+                min_valid: *min_valid,
+            },
+            Role::Recovering { min_valid } => Role::Recovering {
+                min_valid: *min_valid,
+            },
+            Role::Arbiter { primary } => Role::Arbiter {
+                primary: primary.map(|p| p.rewrite(plan)),
+            },
+        }
+    }
+}
+
+fn rewrite_entries<S>(entries: &[Entry], plan: &RewritePlan<Id, S>) -> Vec<Entry> {
+    entries.iter().map(|e| e.rewrite(plan)).collect()
+}
+
+impl Rewrite<Id> for Member {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        Member {
+            class: self.class,
+            term: self.term,
+            last_vote: self.last_vote.rewrite(plan),
+            oplog: self.oplog.rewrite(plan),
+            commit_point: self.commit_point,
+            role: self.role.rewrite(plan),
+            rollback_file: rewrite_entries(&self.rollback_file, plan),
+        }
+    }
+}
+
+impl Rewrite<Id> for Durable {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        Durable {
+            term: self.term,
+            last_vote: self.last_vote.rewrite(plan),
+            oplog: self.oplog.rewrite(plan),
+            rollback_file: rewrite_entries(&self.rollback_file, plan),
+        }
+    }
+}
+
+impl Rewrite<Id> for Client {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        Client {
+            primary: self.primary.map(|(m, t)| (m.rewrite(plan), t)),
+            acked: self.acked.clone(),
+        }
+    }
+}
+
+impl Rewrite<Id> for NodeState {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        match self {
+            NodeState::Member(m) => NodeState::Member(m.rewrite(plan)),
+            NodeState::Client(c) => NodeState::Client(c.rewrite(plan)),
+        }
+    }
+}
+
+impl Rewrite<Id> for Msg {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        match self {
+            Msg::Batch {
+                term,
+                from,
+                oplog,
+                commit_point,
+            } => Msg::Batch {
+                term: *term,
+                from: *from,
+                oplog: oplog.rewrite(plan),
+                commit_point: *commit_point,
+            },
+            Msg::UpdatePosition {
+                term,
+                member,
+                applied,
+            } => Msg::UpdatePosition {
+                term: *term,
+                member: member.rewrite(plan),
+                applied: *applied,
+            },
+            Msg::RequestVote { .. }
+            | Msg::Vote { .. }
+            | Msg::Heartbeat { .. }
+            | Msg::GetMore { .. }
+            | Msg::Write { .. }
+            | Msg::WriteAck { .. }
+            | Msg::Hello { .. } => self.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::replset::{MemberConfig, Settings};
+    use crate::protocol::ReplicaSetModel;
+    use stateright::Model;
+
+    /// Every state reached in a breadth-first walk of `settings`' model, up to `limit`.
+    fn reachable(model: &ReplicaSetModel, limit: usize) -> Vec<State> {
+        let mut states = model.init_states();
+        let mut i = 0;
+        while i < states.len() && states.len() < limit {
+            for (_, next) in model.next_steps(&states[i]) {
+                states.push(next);
+            }
+            i += 1;
+        }
+        states
+    }
+
+    fn permutation(ids: &[usize]) -> Plan {
+        let map: Vec<Id> = ids.iter().map(|&i| Id::from(i)).collect();
+        RewritePlan::new(DenseNatMap::from(map), |&old, map: &DenseNatMap<Id, Id>| {
+            *map.get(old).unwrap()
+        })
+    }
+
+    #[test]
+    fn renaming_interchangeable_members_keeps_the_representative() {
+        let mut settings = Settings::new(vec![MemberConfig::data_bearing(); 3]);
+        settings.writes = 1;
+        settings.max_crashes = 1;
+        let model = ReplicaSetModel::new(settings);
+        let states = reachable(&model, 3000);
+        let renamings = [[1, 0, 2, 3], [2, 1, 0, 3], [1, 2, 0, 3], [0, 2, 1, 3]];
+        for state in &states {
+            let canonical = representative(state);
+            assert_eq!(representative(&canonical), canonical);
+            for ids in &renamings {
+                let renamed = apply(state, &permutation(ids));
+                assert_eq!(representative(&renamed), canonical);
+            }
+        }
+    }
+
+    #[test]
+    fn members_configured_differently_are_never_exchanged() {
+        let mut settings = Settings::new(vec![
+            MemberConfig::data_bearing(),
+            MemberConfig::data_bearing(),
+            MemberConfig::arbiter(),
+        ]);
+        settings.writes = 1;
+        let model = ReplicaSetModel::new(settings);
+        for state in reachable(&model, 3000) {
+            let canonical = representative(&state);
+            assert!(matches!(&*canonical.actor_states[2], NodeState::Member(m) if m.class == 2));
+            assert!(matches!(&*canonical.actor_states[3], NodeState::Client(_)));
+        }
+    }
+}
