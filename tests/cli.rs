@@ -1,0 +1,311 @@
+//! The command line as a user and a CI job see it: exit codes, the JSON report's shape,
+//! and one clear message (never a panic) for every kind of bad input.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn replcheck(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_replcheck"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the replcheck binary runs");
+    Run {
+        code: out.status.code().expect("replcheck exits normally"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 output"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 output"),
+    }
+}
+
+/// A fresh directory for one test's model files.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("replcheck-cli-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn write_model(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write model file");
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+/// tests/fixtures/psa-w1.toml: a PSA set that loses a w:1 write after failover.
+fn psa_w1() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/psa-w1.toml");
+    std::fs::read_to_string(path).expect("fixture")
+}
+
+#[test]
+fn met_expectations_exit_0() {
+    let dir = scratch("ok");
+    let model = write_model(&dir, "psa-w1.toml", &psa_w1());
+    let run = replcheck(&["check", &model]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("All expectations met."));
+    assert!(run
+        .stdout
+        .contains("Counterexample for acknowledged_write_durability"));
+}
+
+#[test]
+fn a_missed_expectation_exits_1() {
+    let dir = scratch("missed");
+    let text = psa_w1().replace(
+        "acknowledged_write_durability = \"violated\"",
+        "acknowledged_write_durability = \"holds\"",
+    );
+    let model = write_model(&dir, "psa-w1.toml", &text);
+    let run = replcheck(&["check", &model]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("MISMATCH"));
+    // The unexpected violation still comes with its counterexample.
+    assert!(run
+        .stdout
+        .contains("Counterexample for acknowledged_write_durability"));
+}
+
+#[test]
+fn a_run_cut_short_exits_3_and_claims_nothing() {
+    let dir = scratch("cut");
+    let model = write_model(&dir, "psa-w1.toml", &psa_w1());
+    let run = replcheck(&["check", "--max-states", "50", "--format", "json", &model]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let m = &report["models"][0];
+    assert_eq!(m["complete"], false);
+    for p in m["properties"].as_array().unwrap() {
+        assert_ne!(p["outcome"], "holds", "{p}");
+        assert_ne!(p["outcome"], "unreachable", "{p}");
+    }
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let dir = scratch("json");
+    let model = write_model(&dir, "psa-w1.toml", &psa_w1());
+    let run = replcheck(&["check", "--format", "json", &model]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    assert_eq!(report["ok"], true);
+    let models = report["models"].as_array().expect("models array");
+    assert_eq!(models.len(), 1);
+    let m = &models[0];
+    assert_eq!(m["name"], "psa-w1");
+    assert_eq!(m["file"], model.as_str());
+    assert_eq!(m["complete"], true);
+    for key in ["unique_states", "states"] {
+        assert!(m[key].as_u64().is_some_and(|n| n > 0), "{key}: {}", m[key]);
+    }
+    assert!(m["seconds"].as_f64().is_some());
+    let properties = m["properties"].as_array().expect("properties array");
+    let names: Vec<&str> = properties
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "election_safety",
+            "arbiter_never_primary",
+            "unelectable_never_primary",
+            "majority_write_durability",
+            "acknowledged_write_durability",
+            "committed_never_rolled_back",
+            "log_matching",
+            "primary_elected",
+            "majority_write_acknowledged",
+            "rollback_occurs",
+            "failover_occurs",
+        ]
+    );
+    let outcomes = [
+        "holds",
+        "violated",
+        "reachable",
+        "unreachable",
+        "inconclusive",
+    ];
+    for p in properties {
+        assert!(outcomes.contains(&p["outcome"].as_str().unwrap()), "{p}");
+        assert!(p["expected"].is_string() && p["ok"].is_boolean(), "{p}");
+        let violated = p["outcome"] == "violated";
+        assert_eq!(
+            p["trace"].is_array(),
+            violated,
+            "trace only for violations: {p}"
+        );
+        assert!(violated || p["trace"].is_null());
+    }
+    let lost = properties
+        .iter()
+        .find(|p| p["name"] == "acknowledged_write_durability")
+        .unwrap();
+    let steps = lost["trace"].as_array().unwrap();
+    assert!(!steps.is_empty());
+    assert!(steps.iter().all(|s| s["action"].is_string()), "{lost}");
+}
+
+#[test]
+fn list_shows_every_bundled_model() {
+    let run = replcheck(&["list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("models")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            assert!(
+                run.stdout.contains(stem),
+                "{stem} missing from:\n{}",
+                run.stdout
+            );
+        }
+    }
+}
+
+/// Exit 2, one line on stderr that names `file` and says `problem`, nothing on stdout,
+/// and no panic.
+fn assert_rejected(run: &Run, file: &str, problem: &str) {
+    assert_eq!(
+        run.code, 2,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(!run.stderr.contains("backtrace"), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.trim().lines().count(),
+        1,
+        "one message: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(file), "names {file}: {}", run.stderr);
+    assert!(
+        run.stderr.to_lowercase().contains(&problem.to_lowercase()),
+        "says {problem:?}: {}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+fn check_bad_model(name: &str, text: &str, problem: &str) {
+    let dir = scratch(name);
+    let model = write_model(&dir, &format!("{name}.toml"), text);
+    let run = replcheck(&["check", &model]);
+    assert_rejected(&run, &model, problem);
+}
+
+const THREE: &str = "[[members]]\n[[members]]\n[[members]]\n";
+
+#[test]
+fn non_toml_is_rejected() {
+    check_bad_model("garbage", "this is = = not toml\n", "line 1");
+}
+
+#[test]
+fn unknown_keys_are_rejected() {
+    check_bad_model(
+        "unknown-top",
+        &format!("{THREE}colour = \"red\"\n"),
+        "colour",
+    );
+    check_bad_model(
+        "unknown-member-key",
+        "[[members]]\nhidden = true\n[[members]]\n[[members]]\n",
+        "hidden",
+    );
+    check_bad_model(
+        "unknown-bounds-key",
+        &format!("{THREE}[bounds]\nmax_terms = 2\n"),
+        "max_terms",
+    );
+}
+
+#[test]
+fn arbiters_have_one_vote_and_priority_0() {
+    check_bad_model(
+        "arbiter-priority",
+        "[[members]]\n[[members]]\n[[members]]\narbiter = true\npriority = 1\n",
+        "priority",
+    );
+    check_bad_model(
+        "arbiter-votes",
+        "[[members]]\n[[members]]\n[[members]]\narbiter = true\nvotes = 0\n",
+        "votes",
+    );
+}
+
+#[test]
+fn non_voting_members_have_priority_0() {
+    check_bad_model(
+        "nonvoter-priority",
+        "[[members]]\n[[members]]\n[[members]]\nvotes = 0\n",
+        "priority",
+    );
+}
+
+#[test]
+fn member_counts_follow_mongodb_limits() {
+    check_bad_model("no-members", "description = \"empty\"\n", "no members");
+    let eight = "[[members]]\n".repeat(8);
+    check_bad_model("eight-voters", &eight, "7");
+    let fifty_one = "[[members]]\nvotes = 0\npriority = 0\n".repeat(51);
+    check_bad_model("fifty-one", &format!("[[members]]\n{fifty_one}"), "50");
+}
+
+#[test]
+fn unknown_properties_and_verdicts_in_expect_are_rejected() {
+    check_bad_model(
+        "unknown-property",
+        &format!("{THREE}[expect]\nno_lost_writes = \"holds\"\n"),
+        "no_lost_writes",
+    );
+    check_bad_model(
+        "wrong-verdict",
+        &format!("{THREE}[expect]\nelection_safety = \"reachable\"\n"),
+        "election_safety",
+    );
+}
+
+#[test]
+fn w_beyond_the_data_bearing_members_is_rejected() {
+    check_bad_model(
+        "w-too-large",
+        "[[members]]\n[[members]]\n[[members]]\narbiter = true\n[workload]\nwrites = 1\nw = 3\n",
+        "w",
+    );
+    check_bad_model(
+        "w-unknown-name",
+        &format!("{THREE}[workload]\nw = \"all\"\n"),
+        "all",
+    );
+}
+
+#[test]
+fn a_missing_file_is_rejected() {
+    let run = replcheck(&["check", "no/such/model.toml"]);
+    assert_rejected(&run, "no/such/model.toml", "cannot read");
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let run = replcheck(&["check", "--no-such-flag"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--no-such-flag"));
+    assert!(!run.stderr.contains("panicked"));
+    let run = replcheck(&["check", "--format", "yaml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = replcheck(&["check", "--threads", "0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = replcheck(&["frobnicate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = replcheck(&["serve", "models/none.toml"]);
+    assert_rejected(&run, "models/none.toml", "cannot read");
+}
