@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use stateright::Model;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A model checker for MongoDB's replica-set protocol: elections, replication, commit
 /// point, write concerns, crashes and rollback, explored exhaustively.
@@ -27,7 +27,7 @@ pub enum Command {
     /// Exit codes: 0 every expectation met; 1 some expectation not met; 2 bad input or
     /// usage; 3 some run was cut short before it was complete.
     Check {
-        /// Model files (default: every models/*.toml).
+        /// Model files (default: every models/*.toml and models/bugs/*.toml).
         files: Vec<PathBuf>,
         /// Checker threads (default: the machine's cores).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -57,7 +57,7 @@ pub enum Command {
     },
     /// List models with their descriptions and expectations.
     List {
-        /// Model files (default: every models/*.toml).
+        /// Model files (default: every models/*.toml and models/bugs/*.toml).
         files: Vec<PathBuf>,
     },
 }
@@ -68,19 +68,23 @@ pub enum Format {
     Json,
 }
 
-/// The bundled models: every `models/*.toml`, in name order.
+/// The bundled models: every `models/*.toml`, then every `models/bugs/*.toml` (the bug
+/// variants the checker must catch), each in name order.
 fn bundled_models() -> Result<Vec<PathBuf>, Error> {
-    let dir = Path::new("models");
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::Usage(format!(
-            "no model files given and cannot read the models/ directory ({e}); run from the repository root or name model files"
-        ))
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
+    let mut files = Vec::new();
+    for dir in ["models", "models/bugs"] {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Error::Usage(format!(
+                "no model files given and cannot read the {dir}/ directory ({e}); run from the repository root or name model files"
+            ))
+        })?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
     if files.is_empty() {
         return Err(Error::Usage("models/ holds no .toml model files".into()));
     }

@@ -7,7 +7,7 @@
 
 use crate::error::Error;
 use crate::protocol::properties::{self, Kind, PropertySpec};
-use crate::protocol::replset::{ConfigError, MemberConfig, Settings};
+use crate::protocol::replset::{ConfigError, MemberConfig, Settings, Variant};
 use crate::protocol::types::{Term, WriteConcern};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -34,7 +34,22 @@ struct ModelFile {
     #[serde(default)]
     bounds: BoundsTable,
     #[serde(default)]
+    variant: VariantTable,
+    #[serde(default)]
     expect: BTreeMap<String, String>,
+}
+
+/// `[variant]`: bug variants, each switching off one safety mechanism (README, "Bug
+/// variants"). Absent keys keep MongoDB's behaviour.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VariantTable {
+    own_term_commit_rule: Option<bool>,
+    durable_vote: Option<bool>,
+    arbiters_may_stand: Option<bool>,
+    unelectable_may_stand: Option<bool>,
+    commit_point_term_check: Option<bool>,
+    fetch_consistency_check: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -254,6 +269,24 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         )));
     }
     settings.max_term = Term(raw.bounds.max_term);
+    let v = &raw.variant;
+    let mongodb = Variant::default();
+    settings.variant = Variant {
+        own_term_commit_rule: v
+            .own_term_commit_rule
+            .unwrap_or(mongodb.own_term_commit_rule),
+        durable_vote: v.durable_vote.unwrap_or(mongodb.durable_vote),
+        arbiters_may_stand: v.arbiters_may_stand.unwrap_or(mongodb.arbiters_may_stand),
+        unelectable_may_stand: v
+            .unelectable_may_stand
+            .unwrap_or(mongodb.unelectable_may_stand),
+        commit_point_term_check: v
+            .commit_point_term_check
+            .unwrap_or(mongodb.commit_point_term_check),
+        fetch_consistency_check: v
+            .fetch_consistency_check
+            .unwrap_or(mongodb.fetch_consistency_check),
+    };
 
     for name in raw.expect.keys() {
         if properties::find(name).is_none() {

@@ -222,6 +222,11 @@ fn unknown_keys_are_rejected() {
         "hidden",
     );
     check_bad_model(
+        "unknown-variant",
+        &format!("{THREE}[variant]\nno_safety = true\n"),
+        "no_safety",
+    );
+    check_bad_model(
         "unknown-bounds-key",
         &format!("{THREE}[bounds]\nmax_terms = 2\n"),
         "max_terms",

@@ -1,9 +1,12 @@
-//! Every bundled model (models/*.toml) meets the expectations its file states, and its
-//! exploration is complete. One test per model, each checker on one thread, so that the
-//! test harness runs the models side by side.
+//! Every bundled model (models/*.toml and models/bugs/*.toml) meets the expectations its
+//! file states, and its exploration is complete. One test per model, each checker on one
+//! thread, so that the test harness runs the models side by side. The bug models are the
+//! mutation suite: each switches off one safety mechanism and must be caught, and the
+//! same model with the mechanism back on must not be.
 
 use replcheck::check::{self, Options};
-use replcheck::config;
+use replcheck::config::{self, ModelSpec};
+use replcheck::protocol::replset::Variant;
 use replcheck::report;
 use std::path::{Path, PathBuf};
 
@@ -15,19 +18,29 @@ const BUNDLED: &[&str] = &[
     "two-members",
 ];
 
+/// The bug models, with the property each variant must violate.
+const BUGS: &[(&str, &str)] = &[
+    ("arbiter-stands", "arbiter_never_primary"),
+    ("commit-point-term-check", "committed_never_rolled_back"),
+    ("durable-vote", "election_safety"),
+    ("fetch-consistency-check", "log_matching"),
+    ("unelectable-stands", "unelectable_never_primary"),
+];
+
 fn models_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
 }
 
-fn check_bundled(name: &str) {
-    let file = models_dir().join(format!("{name}.toml"));
-    let spec = config::load(&file).unwrap_or_else(|e| panic!("{e}"));
-    let options = Options {
-        threads: 1,
-        symmetry: true,
-        max_states: None,
-    };
-    let result = check::check(&spec, options);
+const ONE_THREAD: Options = Options {
+    threads: 1,
+    symmetry: true,
+    max_states: None,
+};
+
+fn check_file(file: &Path) {
+    let name = file.display();
+    let spec = config::load(file).unwrap_or_else(|e| panic!("{e}"));
+    let result = check::check(&spec, ONE_THREAD);
     let mut text = Vec::new();
     report::text(std::slice::from_ref(&result), 1, &mut text).unwrap();
     let text = String::from_utf8(text).unwrap();
@@ -49,19 +62,70 @@ fn check_bundled(name: &str) {
     }
 }
 
-#[test]
-fn every_model_file_is_in_this_list() {
-    let mut found: Vec<String> = std::fs::read_dir(models_dir())
+/// The model names (file stems) in `dir`, sorted.
+fn model_names(dir: &Path) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
         .collect();
     found.sort();
+    found
+}
+
+#[test]
+fn every_model_file_is_in_this_list() {
     assert_eq!(
-        found, BUNDLED,
+        model_names(&models_dir()),
+        BUNDLED,
         "add new models to BUNDLED and give each a test"
     );
+}
+
+#[test]
+fn every_bug_model_is_in_the_mutation_suite() {
+    let listed: Vec<&str> = BUGS.iter().map(|(name, _)| *name).collect();
+    assert_eq!(model_names(&models_dir().join("bugs")), listed);
+}
+
+/// The mutation score: every variant is caught (its model meets its expectations, which
+/// name the violation), and the same model with MongoDB's mechanisms in force does not
+/// violate that property.
+#[test]
+fn mutation_suite_catches_every_variant() {
+    let mut caught = 0;
+    for (name, property) in BUGS {
+        let file = models_dir().join("bugs").join(format!("{name}.toml"));
+        let spec = config::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(
+            spec.settings.variant,
+            Variant::default(),
+            "{name} sets a variant"
+        );
+        let outcome = |spec: &ModelSpec| {
+            let result = check::check(spec, ONE_THREAD);
+            assert!(result.complete, "{name}");
+            result
+                .properties
+                .iter()
+                .find(|p| p.property.name == *property)
+                .unwrap()
+                .outcome
+        };
+        if outcome(&spec) == check::Outcome::Violated {
+            caught += 1;
+        }
+        let mut mongodb = spec.clone();
+        mongodb.settings.variant = Variant::default();
+        assert_eq!(
+            outcome(&mongodb),
+            check::Outcome::Holds,
+            "{name} without the variant"
+        );
+    }
+    println!("mutation score: {caught} of {} variants caught", BUGS.len());
+    assert_eq!(caught, BUGS.len());
 }
 
 #[test]
@@ -74,27 +138,27 @@ fn extended_models_are_valid() {
     }
 }
 
-#[test]
-fn five_members() {
-    check_bundled("five-members");
+/// One test per model file, named after it.
+macro_rules! model_tests {
+    ($($test:ident => $file:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                check_file(&models_dir().join($file));
+            }
+        )*
+    };
 }
 
-#[test]
-fn psa_majority() {
-    check_bundled("psa-majority");
-}
-
-#[test]
-fn pss_majority() {
-    check_bundled("pss-majority");
-}
-
-#[test]
-fn pss_w1() {
-    check_bundled("pss-w1");
-}
-
-#[test]
-fn two_members() {
-    check_bundled("two-members");
+model_tests! {
+    five_members => "five-members.toml",
+    psa_majority => "psa-majority.toml",
+    pss_majority => "pss-majority.toml",
+    pss_w1 => "pss-w1.toml",
+    two_members => "two-members.toml",
+    bug_arbiter_stands => "bugs/arbiter-stands.toml",
+    bug_commit_point_term_check => "bugs/commit-point-term-check.toml",
+    bug_durable_vote => "bugs/durable-vote.toml",
+    bug_fetch_consistency_check => "bugs/fetch-consistency-check.toml",
+    bug_unelectable_stands => "bugs/unelectable-stands.toml",
 }

@@ -117,7 +117,7 @@ pub fn voter_view(ctx: Ctx<'_>, m: &Member) -> Voter {
 /// (`ReplicationCoordinatorImpl::_startElectSelfV1`). The timer stays set: if this
 /// election fails, the member may stand again in the next term.
 pub fn on_election_timeout(ctx: Ctx<'_>, m: &mut Cow<Member>, o: &mut Out) {
-    if !matches!(m.role, Role::Secondary { .. }) || !ctx.is_electable() {
+    if !matches!(m.role, Role::Secondary { .. } | Role::Arbiter { .. }) || !ctx.may_stand() {
         return;
     }
     let m = m.to_mut();
@@ -133,9 +133,9 @@ pub fn on_election_timeout(ctx: Ctx<'_>, m: &mut Cow<Member>, o: &mut Out) {
         become_primary(ctx, m, o);
         return;
     }
-    if let Role::Secondary { election, .. } = &mut m.role {
-        *election = Some(votes);
-    }
+    m.role = Role::Secondary {
+        election: Some(votes),
+    };
     let request = Msg::RequestVote {
         term: m.term,
         last: m.last_optime(),
@@ -238,7 +238,7 @@ pub fn step_down(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
 /// now on it may stand for election if it is electable.
 pub fn become_secondary(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
     m.role = Role::Secondary { election: None };
-    if ctx.is_electable() {
+    if ctx.may_stand() {
         o.set_timer(Timer::Election, model_timeout());
     }
 }

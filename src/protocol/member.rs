@@ -12,6 +12,7 @@ use super::replset::Settings;
 use super::rollback;
 use super::types::{Entry, MemberId, MemberSet, MemberState, OpTime, Oplog, Term, WriteId};
 use super::writes;
+use stateright::actor::model_timeout;
 use std::borrow::Cow;
 
 /// The durable vote (`local.replset.election`): the last term this member voted in, and
@@ -120,6 +121,16 @@ impl Ctx<'_> {
         self.settings.replset.member(self.id).is_electable()
     }
 
+    /// Whether this member ever stands for election: MongoDB lets only electable members
+    /// (priority > 0, a vote, not an arbiter) stand; bug variants may let others.
+    pub fn may_stand(&self) -> bool {
+        let me = self.settings.replset.member(self.id);
+        let variant = &self.settings.variant;
+        me.is_electable()
+            || (me.arbiter && variant.arbiters_may_stand)
+            || (!me.arbiter && me.priority <= 0.0 && variant.unelectable_may_stand)
+    }
+
     pub fn is_arbiter(&self) -> bool {
         self.settings.replset.member(self.id).arbiter
     }
@@ -147,10 +158,14 @@ pub fn on_start(ctx: Ctx<'_>, durable: Option<&Durable>, o: &mut Out) -> Member 
         oplog: Oplog::new(),
         rollback_file: Vec::new(),
     });
+    // Bug variant `durable_vote = false`: the vote is not kept across a restart.
+    let last_vote = durable
+        .last_vote
+        .filter(|_| ctx.settings.variant.durable_vote);
     let mut m = Member {
         class: ctx.settings.replset.class_of(ctx.id),
         term: durable.term,
-        last_vote: durable.last_vote,
+        last_vote,
         oplog: durable.oplog,
         commit_point: OpTime::NULL,
         role: Role::Arbiter { primary: None },
@@ -159,6 +174,8 @@ pub fn on_start(ctx: Ctx<'_>, durable: Option<&Durable>, o: &mut Out) -> Member 
     if !ctx.is_arbiter() {
         election::become_secondary(ctx, &mut m, o);
         replication::open_queries(ctx, &m, o);
+    } else if ctx.may_stand() {
+        o.set_timer(Timer::Election, model_timeout());
     }
     m
 }

@@ -49,6 +49,7 @@ pub fn majority_commit_point(
     config: &ReplicaSetConfig,
     progress: &[OpTime],
     term: Term,
+    own_term_rule: bool,
 ) -> Option<OpTime> {
     let mut optimes: Vec<OpTime> = config
         .ids()
@@ -64,7 +65,8 @@ pub fn majority_commit_point(
     }
     optimes.sort_unstable_by(|a, b| b.cmp(a));
     let candidate = optimes[needed - 1];
-    (candidate.term == term && !candidate.is_null()).then_some(candidate)
+    let own_term = candidate.term == term || !own_term_rule;
+    (own_term && !candidate.is_null()).then_some(candidate)
 }
 
 /// How many data-bearing members have reached `target`, counting only members whose last
@@ -159,14 +161,22 @@ mod tests {
         let c = set("PPP");
         let t = Term(2);
         let p = [OpTime::new(2, 3), OpTime::new(2, 2), OpTime::new(1, 1)];
-        assert_eq!(majority_commit_point(&c, &p, t), Some(OpTime::new(2, 2)));
+        assert_eq!(
+            majority_commit_point(&c, &p, t, true),
+            Some(OpTime::new(2, 2))
+        );
         // The own-term rule: a majority holds (1,2) but the primary is in term 2.
         let p = [OpTime::new(2, 3), OpTime::new(1, 2), OpTime::new(1, 2)];
-        assert_eq!(majority_commit_point(&c, &p, t), None);
+        assert_eq!(majority_commit_point(&c, &p, t, true), None);
+        // Without it (bug variant `own_term_commit_rule = false`) (1,2) would commit.
+        assert_eq!(
+            majority_commit_point(&c, &p, t, false),
+            Some(OpTime::new(1, 2))
+        );
         // An arbiter's progress never counts: PSA needs both data-bearing members.
         let c = set("PPA");
         let p = [OpTime::new(2, 3), OpTime::NULL, OpTime::new(2, 3)];
-        assert_eq!(majority_commit_point(&c, &p, t), None);
+        assert_eq!(majority_commit_point(&c, &p, t, true), None);
         // Non-voting members do not count towards the commit point.
         let c = set("PPPSN");
         let p = [
@@ -176,7 +186,7 @@ mod tests {
             OpTime::new(2, 3),
             OpTime::new(2, 3),
         ];
-        assert_eq!(majority_commit_point(&c, &p, t), None);
+        assert_eq!(majority_commit_point(&c, &p, t, true), None);
     }
 
     #[test]

@@ -113,11 +113,12 @@ pub fn on_batch(
     if !usable || from != m.last_optime() {
         return;
     }
-    let starts_with_mine = m
-        .oplog
-        .entries()
-        .last()
-        .is_none_or(|mine| batch.contains(mine));
+    // Bug variant `fetch_consistency_check = false`: the batch is taken as it comes.
+    let starts_with_mine = !ctx.settings.variant.fetch_consistency_check
+        || m.oplog
+            .entries()
+            .last()
+            .is_none_or(|mine| batch.contains(mine));
     if !starts_with_mine {
         if batch.last_optime() > m.last_optime() {
             rollback::start_rollback(ctx, m.to_mut(), batch, o);
@@ -204,7 +205,9 @@ pub fn advance_commit_point(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
     let Role::Primary { progress, .. } = &m.role else {
         return;
     };
-    let Some(commit_point) = quorum::majority_commit_point(&ctx.settings.replset, progress, m.term)
+    let own_term_rule = ctx.settings.variant.own_term_commit_rule;
+    let Some(commit_point) =
+        quorum::majority_commit_point(&ctx.settings.replset, progress, m.term, own_term_rule)
     else {
         return;
     };
@@ -253,7 +256,9 @@ pub fn on_heartbeat(
         }
         Role::Secondary { .. } | Role::Recovering { .. } => {
             let last = m.last_optime();
-            if commit_point.term == last.term && commit_point > m.commit_point {
+            let same_branch =
+                commit_point.term == last.term || !ctx.settings.variant.commit_point_term_check;
+            if same_branch && commit_point > m.commit_point {
                 learn_commit_point(m.to_mut(), commit_point.min(last));
             }
         }

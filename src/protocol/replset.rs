@@ -230,6 +230,40 @@ pub struct Settings {
     pub chaining_allowed: bool,
     /// Exploration stops at states where some member's term exceeds this bound.
     pub max_term: Term,
+    /// The safety mechanisms in force (all of them, unless a bug variant is asked for).
+    pub variant: Variant,
+}
+
+/// Bug variants: each field switches one of MongoDB's safety mechanisms on or off, so
+/// that the checker can be shown to catch what the mechanism prevents (`models/bugs/`).
+/// The default is MongoDB's protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Variant {
+    /// A primary advances the commit point only to an entry of its own term.
+    pub own_term_commit_rule: bool,
+    /// The vote (`local.replset.election`) survives a restart.
+    pub durable_vote: bool,
+    /// Arbiters may stand for election (MongoDB: never).
+    pub arbiters_may_stand: bool,
+    /// Priority-0 members may stand for election (MongoDB: never).
+    pub unelectable_may_stand: bool,
+    /// A member learns a commit point from heartbeats only in the term of its last entry.
+    pub commit_point_term_check: bool,
+    /// The fetcher checks that a batch starts with its own last entry.
+    pub fetch_consistency_check: bool,
+}
+
+impl Default for Variant {
+    fn default() -> Self {
+        Variant {
+            own_term_commit_rule: true,
+            durable_vote: true,
+            arbiters_may_stand: false,
+            unelectable_may_stand: false,
+            commit_point_term_check: true,
+            fetch_consistency_check: true,
+        }
+    }
 }
 
 impl Settings {
@@ -244,6 +278,7 @@ impl Settings {
             message_loss: false,
             chaining_allowed: true,
             max_term: Term(3),
+            variant: Variant::default(),
         }
     }
 }

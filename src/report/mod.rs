@@ -7,7 +7,7 @@ use crate::check::{ModelResult, Outcome, PropertyResult};
 use crate::config::{Expected, ModelSpec};
 use crate::error::exit;
 use crate::protocol::properties::Kind;
-use crate::protocol::replset::Settings;
+use crate::protocol::replset::{Settings, Variant};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -59,7 +59,46 @@ pub fn scenario(settings: &Settings) -> String {
         parts.push("no chaining".to_string());
     }
     parts.push(format!("terms up to {}", settings.max_term));
+    parts.extend(variant_changes(&settings.variant));
     parts.join(", ")
+}
+
+/// The bug-variant keys a model sets away from MongoDB's behaviour, as written in
+/// `[variant]`.
+fn variant_changes(v: &Variant) -> Vec<String> {
+    let mongodb = Variant::default();
+    let keys = [
+        (
+            "own_term_commit_rule",
+            v.own_term_commit_rule,
+            mongodb.own_term_commit_rule,
+        ),
+        ("durable_vote", v.durable_vote, mongodb.durable_vote),
+        (
+            "arbiters_may_stand",
+            v.arbiters_may_stand,
+            mongodb.arbiters_may_stand,
+        ),
+        (
+            "unelectable_may_stand",
+            v.unelectable_may_stand,
+            mongodb.unelectable_may_stand,
+        ),
+        (
+            "commit_point_term_check",
+            v.commit_point_term_check,
+            mongodb.commit_point_term_check,
+        ),
+        (
+            "fetch_consistency_check",
+            v.fetch_consistency_check,
+            mongodb.fetch_consistency_check,
+        ),
+    ];
+    keys.iter()
+        .filter(|(_, set, default)| set != default)
+        .map(|(key, set, _)| format!("BUG VARIANT {key} = {set}"))
+        .collect()
 }
 
 fn verdict(r: &ModelResult) -> String {
