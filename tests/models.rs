@@ -24,6 +24,7 @@ const BUGS: &[(&str, &str)] = &[
     ("commit-point-term-check", "committed_never_rolled_back"),
     ("durable-vote", "election_safety"),
     ("fetch-consistency-check", "log_matching"),
+    ("own-term-commit-rule", "committed_never_rolled_back"),
     ("unelectable-stands", "unelectable_never_primary"),
 ];
 
@@ -160,5 +161,6 @@ model_tests! {
     bug_commit_point_term_check => "bugs/commit-point-term-check.toml",
     bug_durable_vote => "bugs/durable-vote.toml",
     bug_fetch_consistency_check => "bugs/fetch-consistency-check.toml",
+    bug_own_term_commit_rule => "bugs/own-term-commit-rule.toml",
     bug_unelectable_stands => "bugs/unelectable-stands.toml",
 }
