@@ -164,3 +164,29 @@ model_tests! {
     bug_own_term_commit_rule => "bugs/own-term-commit-rule.toml",
     bug_unelectable_stands => "bugs/unelectable-stands.toml",
 }
+
+/// Symmetry reduction changes the number of states, never a verdict: small models give
+/// the same outcomes with and without it, with one thread and with two.
+#[test]
+fn symmetry_and_threads_change_no_verdict() {
+    for file in ["two-members.toml", "bugs/commit-point-term-check.toml"] {
+        let spec = config::load(&models_dir().join(file)).unwrap();
+        let outcomes = |symmetry: bool, threads: usize| {
+            let options = Options {
+                threads,
+                symmetry,
+                max_states: None,
+            };
+            let result = check::check(&spec, options);
+            assert!(result.complete);
+            let outcomes: Vec<_> = result.properties.iter().map(|p| p.outcome).collect();
+            (outcomes, result.unique_states)
+        };
+        let (reduced, reduced_states) = outcomes(true, 1);
+        let (full, full_states) = outcomes(false, 1);
+        assert_eq!(reduced, full, "{file}");
+        assert!(reduced_states < full_states, "{file}: symmetry reduces");
+        // The representative does not depend on the order states are found in.
+        assert_eq!(outcomes(true, 2), (reduced, reduced_states), "{file}");
+    }
+}
