@@ -75,14 +75,12 @@ fn state_of(model: &ReplicaSetModel, state: &State, id: u8) -> MemberState {
     model.member(state, MemberId(id)).member_state()
 }
 
-fn quick(settings: &Settings) -> Options {
-    let _ = settings;
-    Options {
-        threads: 1,
-        symmetry: true,
-        max_states: None,
-    }
-}
+/// Small models: one checker thread each, so tests run side by side.
+const ONE_THREAD: Options = Options {
+    threads: 1,
+    symmetry: true,
+    max_states: None,
+};
 
 /// A w:1 write is acknowledged once the primary has it; if the primary then loses an
 /// election to a member without it, the old primary rolls it back when it rejoins.
@@ -93,7 +91,7 @@ fn quick(settings: &Settings) -> Options {
 fn w1_write_is_rolled_back_after_failover() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/psa-w1.toml");
     let spec = config::load(&file).unwrap();
-    let result = check::check(&spec, quick(&spec.settings));
+    let result = check::check(&spec, ONE_THREAD);
     assert!(result.complete && result.ok());
     let lost = result
         .properties
@@ -243,7 +241,7 @@ fn message_loss_changes_no_verdict() {
         let lossy = format!("{base}[faults]\nmessage_loss = true\n");
         let outcomes = |text: &str| {
             let spec = config::parse(Path::new("loss.toml"), text).unwrap();
-            let result = check::check(&spec, quick(&spec.settings));
+            let result = check::check(&spec, ONE_THREAD);
             assert!(result.complete);
             let outcomes: Vec<_> = result.properties.iter().map(|p| p.outcome).collect();
             (outcomes, result.unique_states)

@@ -67,20 +67,6 @@ pub struct ReplicaSetConfig {
     pub members: Vec<MemberConfig>,
 }
 
-impl ReplicaSetConfig {
-    /// The index of the first member configured exactly like `id`: members of the same
-    /// class are interchangeable (the protocol treats members by configuration only).
-    pub fn class_of(&self, id: MemberId) -> u8 {
-        let me = &self.members[id.index()];
-        let first = self
-            .members
-            .iter()
-            .position(|c| c == me)
-            .expect("id is a member");
-        u8::try_from(first).expect("at most 50 members")
-    }
-}
-
 /// Why a configuration is not one MongoDB would accept.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConfigError {
@@ -135,6 +121,18 @@ impl fmt::Display for ConfigError {
 impl ReplicaSetConfig {
     pub fn new(members: Vec<MemberConfig>) -> Self {
         ReplicaSetConfig { members }
+    }
+
+    /// The index of the first member configured exactly like `id`: members of the same
+    /// class are interchangeable (the protocol treats members by configuration only).
+    pub fn class_of(&self, id: MemberId) -> u8 {
+        let me = &self.members[id.index()];
+        let first = self
+            .members
+            .iter()
+            .position(|c| c == me)
+            .expect("id is a member");
+        u8::try_from(first).expect("at most 50 members")
     }
 
     /// The checks `rs.initiate` applies under protocol version 1 (PROTOCOL.md §1).

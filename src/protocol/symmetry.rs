@@ -26,8 +26,15 @@ use stateright::util::DenseNatMap;
 use stateright::{Rewrite, RewritePlan};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-/// A permutation of actor ids: old id -> new id.
+/// A renaming of actor ids: old id -> new id.
 type Plan = RewritePlan<Id, DenseNatMap<Id, Id>>;
+
+/// The plan that renames actor `i` to `to[i]`.
+fn renaming(to: Vec<Id>) -> Plan {
+    RewritePlan::new(DenseNatMap::from(to), |&old, to: &DenseNatMap<Id, Id>| {
+        *to.get(old).expect("every actor is renamed")
+    })
+}
 
 /// The canonical member of `state`'s symmetry class.
 pub fn representative(state: &State) -> State {
@@ -70,9 +77,7 @@ pub fn representative(state: &State) -> State {
             map[old] = Id::from(slot);
         }
         map[members] = Id::from(members);
-        RewritePlan::new(DenseNatMap::from(map), |&old, map: &DenseNatMap<Id, Id>| {
-            *map.get(old).expect("every actor is mapped")
-        })
+        renaming(map)
     };
     if runs.is_empty() {
         // One way to sort: no hashing needed, and nothing to do if already sorted.
@@ -109,9 +114,7 @@ pub fn representative(state: &State) -> State {
 /// depend on who is who.
 fn anonymizer(members: usize) -> Plan {
     let map = vec![Id::from(0); members + 1];
-    RewritePlan::new(DenseNatMap::from(map), |&old, map: &DenseNatMap<Id, Id>| {
-        *map.get(old).expect("every actor is mapped")
-    })
+    renaming(map)
 }
 
 /// A member's state with every member id erased; a primary's progress becomes the sorted
@@ -325,9 +328,7 @@ mod tests {
 
     fn permutation(ids: &[usize]) -> Plan {
         let map: Vec<Id> = ids.iter().map(|&i| Id::from(i)).collect();
-        RewritePlan::new(DenseNatMap::from(map), |&old, map: &DenseNatMap<Id, Id>| {
-            *map.get(old).unwrap()
-        })
+        renaming(map)
     }
 
     #[test]
