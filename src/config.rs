@@ -23,6 +23,7 @@ const MAX_TERM: u8 = 16;
 struct ModelFile {
     description: Option<String>,
     protocol: Option<String>,
+    write_concern_majority_journal_default: Option<bool>,
     #[serde(default)]
     members: Vec<MemberEntry>,
     #[serde(default)]
@@ -86,6 +87,8 @@ struct WorkloadTable {
     #[serde(default)]
     writes: u8,
     w: Option<WValue>,
+    #[serde(default)]
+    j: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,13 +98,27 @@ enum WValue {
     Name(String),
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FaultsTable {
     #[serde(default)]
     max_crashes: u8,
+    total_crashes: Option<u8>,
+    #[serde(default = "yes")]
+    journal_lag: bool,
     #[serde(default)]
     message_loss: bool,
+}
+
+impl Default for FaultsTable {
+    fn default() -> Self {
+        FaultsTable {
+            max_crashes: 0,
+            total_crashes: None,
+            journal_lag: true,
+            message_loss: false,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,6 +267,9 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         )));
     }
     settings.writes = raw.workload.writes;
+    settings.j = raw.workload.j;
+    settings.wc_majority_journal_default =
+        raw.write_concern_majority_journal_default.unwrap_or(true);
 
     let n = settings.replset.len();
     if usize::from(raw.faults.max_crashes) > n {
@@ -259,7 +279,22 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         )));
     }
     settings.max_crashes = usize::from(raw.faults.max_crashes);
+    match raw.faults.total_crashes {
+        Some(total) if total < raw.faults.max_crashes => {
+            return Err(bad(format!(
+                "[faults] total_crashes = {total} is less than max_crashes = {}: that many members could never be down at once",
+                raw.faults.max_crashes
+            )))
+        }
+        Some(_) if raw.faults.max_crashes == 0 => {
+            return Err(bad(
+                "[faults] total_crashes is set but max_crashes = 0: no member may crash".into(),
+            ))
+        }
+        total => settings.crash_budget = total,
+    }
     settings.message_loss = raw.faults.message_loss;
+    settings.journal_lag = raw.faults.journal_lag;
     settings.chaining_allowed = raw.settings.chaining_allowed;
 
     if raw.bounds.max_term == 0 || raw.bounds.max_term > MAX_TERM {
@@ -385,6 +420,8 @@ w = "majority"
         assert_eq!(spec.settings.max_term, Term(3));
         assert_eq!(spec.settings.max_crashes, 0);
         assert!(spec.settings.chaining_allowed);
+        assert!(spec.settings.wc_majority_journal_default);
+        assert!(!spec.settings.j);
         assert!(spec
             .expectations
             .iter()
@@ -443,6 +480,18 @@ w = "majority"
         assert!(parse_str(&wrong)
             .unwrap_err()
             .contains("expect \"holds\" or \"violated\""));
+        let budget = format!("{PSA}\n[faults]\nmax_crashes = 2\ntotal_crashes = 1\n");
+        assert!(parse_str(&budget)
+            .unwrap_err()
+            .contains("total_crashes = 1 is less than max_crashes = 2"));
+        let journal = "write_concern_majority_journal_default = false\n";
+        let spec = parse_str(&format!(
+            "{journal}{}",
+            PSA.replace("writes = 1", "writes = 1\nj = true")
+        ))
+        .unwrap();
+        assert!(!spec.settings.wc_majority_journal_default);
+        assert!(spec.settings.j);
         let pv0 = format!("protocol = \"pv0\"\n{PSA}");
         assert!(parse_str(&pv0).unwrap_err().contains("pv0"));
     }

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 const BUNDLED: &[&str] = &[
     "five-members",
+    "majority-j",
+    "majority-journaled",
+    "majority-unjournaled",
     "psa-majority",
     "pss-majority",
     "pss-w1",
@@ -129,6 +132,32 @@ fn mutation_suite_catches_every_variant() {
     assert_eq!(caught, BUGS.len());
 }
 
+/// Seed 003's loss needs the volatile journal tail: the unjournaled model with every entry
+/// journaled as it is written loses nothing, and with the commit point counting durable
+/// positions (the default) nothing is lost either.
+#[test]
+fn the_seed_003_loss_comes_from_the_unjournaled_tail() {
+    let file = models_dir().join("majority-unjournaled.toml");
+    let spec = config::load(&file).unwrap();
+    let durability = |spec: &ModelSpec| {
+        let result = check::check(spec, ONE_THREAD);
+        assert!(result.complete);
+        result
+            .properties
+            .iter()
+            .find(|p| p.property.name == "majority_write_durability")
+            .unwrap()
+            .outcome
+    };
+    assert_eq!(durability(&spec), check::Outcome::Violated);
+    let mut journaled_at_once = spec.clone();
+    journaled_at_once.settings.journal_lag = false;
+    assert_eq!(durability(&journaled_at_once), check::Outcome::Holds);
+    let mut journal_default = spec.clone();
+    journal_default.settings.wc_majority_journal_default = true;
+    assert_eq!(durability(&journal_default), check::Outcome::Holds);
+}
+
 #[test]
 fn extended_models_are_valid() {
     // They take minutes, so they are not run here (REPORT.md has their figures); they
@@ -153,6 +182,9 @@ macro_rules! model_tests {
 
 model_tests! {
     five_members => "five-members.toml",
+    majority_j => "majority-j.toml",
+    majority_journaled => "majority-journaled.toml",
+    majority_unjournaled => "majority-unjournaled.toml",
     psa_majority => "psa-majority.toml",
     pss_majority => "pss-majority.toml",
     pss_w1 => "pss-w1.toml",

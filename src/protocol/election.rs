@@ -5,13 +5,14 @@
 //! it only prevents elections that the real election would lose or that would disrupt a
 //! healthy primary; leaving it out adds behaviours and hides none.
 
+use super::journal;
 use super::member::{observe_term, save, send_all, Ctx, LastVote, Member, Role};
 use super::messages::{Msg, Timer};
 use super::node::{Node, Out};
 use super::quorum;
 use super::replication;
 use super::replset::Settings;
-use super::types::{MemberId, MemberSet, Op, OpTime, Term};
+use super::types::{MemberId, MemberSet, Op, OpTime, Position, Term};
 use stateright::actor::model_timeout;
 use std::borrow::Cow;
 use std::fmt;
@@ -201,13 +202,11 @@ pub fn on_vote(ctx: Ctx<'_>, m: &mut Cow<Member>, voter: MemberId, term: Term, o
 /// tells the others through a heartbeat.
 pub fn become_primary(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
     m.oplog.append(m.term, Op::NewPrimary(ctx.id));
-    let mut progress = vec![OpTime::NULL; ctx.settings.replset.len()];
-    progress[ctx.id.index()] = m.last_optime();
     m.role = Role::Primary {
-        progress,
+        progress: vec![Position::default(); ctx.settings.replset.len()],
         waiter: None,
     };
-    save(m, o);
+    journal::after_oplog_change(ctx, m, o);
     o.cancel_timer(Timer::Election);
     o.set_timer(Timer::StepDown, model_timeout());
     replication::send_heartbeats(ctx, m, o);

@@ -5,12 +5,15 @@
 //! `replication`, `writes` and `rollback`. This module only routes.
 
 use super::election;
+use super::journal;
 use super::messages::{Msg, Timer};
 use super::node::{Node, Out};
 use super::replication;
 use super::replset::Settings;
 use super::rollback;
-use super::types::{Entry, MemberId, MemberSet, MemberState, OpTime, Oplog, Term, WriteId};
+use super::types::{
+    Entry, MemberId, MemberSet, MemberState, OpTime, Oplog, Position, Term, WriteId,
+};
 use super::writes;
 use stateright::actor::model_timeout;
 use std::borrow::Cow;
@@ -37,10 +40,10 @@ pub enum Role {
     /// A secondary replicates; while `election` is set it is a candidate counting the votes
     /// it has received.
     Secondary { election: Option<MemberSet> },
-    /// The primary knows every member's last applied optime (`progress`, indexed by member,
-    /// its own included) and may be waiting to acknowledge a write.
+    /// The primary knows every member's last applied and last durable optimes (`progress`,
+    /// indexed by member, its own included) and may be waiting to acknowledge a write.
     Primary {
-        progress: Vec<OpTime>,
+        progress: Vec<Position>,
         waiter: Option<Waiter>,
     },
     /// Rolling back to the common point with its sync source; afterwards the member must
@@ -63,15 +66,18 @@ pub struct Member {
     pub term: Term,
     pub last_vote: Option<LastVote>,
     pub oplog: Oplog,
+    /// How many leading oplog entries are in the journal (the durable prefix); the rest is
+    /// the volatile tail a crash loses (PROTOCOL.md §6, `journal`).
+    pub journaled: u8,
     pub commit_point: OpTime,
     pub role: Role,
     /// The model's rollback files: every entry this member ever rolled back, in order.
     pub rollback_file: Vec<Entry>,
 }
 
-/// What survives a crash (PROTOCOL.md §3, §6, §7): the term, the vote, the oplog (in this
-/// model all of it is journaled) and the rollback files on disk. The commit point, the
-/// member state and everything a primary or candidate knows are lost.
+/// What survives a crash (PROTOCOL.md §3, §6, §7): the term, the vote, the journaled prefix
+/// of the oplog and the rollback files on disk. The oplog's volatile tail, the commit
+/// point, the member state and everything a primary or candidate knows are lost.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Durable {
     pub term: Term,
@@ -99,11 +105,29 @@ impl Member {
         self.oplog.last_optime()
     }
 
+    /// The last durable (journaled) optime.
+    pub fn durable_optime(&self) -> OpTime {
+        self.oplog.optime_at(self.journaled)
+    }
+
+    /// This member's own progress, as it reports it upstream.
+    pub fn position(&self) -> Position {
+        Position {
+            applied: self.last_optime(),
+            durable: self.durable_optime(),
+        }
+    }
+
+    /// Whether some entries are not yet journaled.
+    pub fn has_volatile_tail(&self) -> bool {
+        usize::from(self.journaled) < self.oplog.len()
+    }
+
     pub fn durable(&self) -> Durable {
         Durable {
             term: self.term,
             last_vote: self.last_vote,
-            oplog: self.oplog.clone(),
+            oplog: self.oplog.prefix(self.journaled),
             rollback_file: self.rollback_file.clone(),
         }
     }
@@ -166,6 +190,7 @@ pub fn on_start(ctx: Ctx<'_>, durable: Option<&Durable>, o: &mut Out) -> Member 
         class: ctx.settings.replset.class_of(ctx.id),
         term: durable.term,
         last_vote,
+        journaled: u8::try_from(durable.oplog.len()).expect("oplog positions fit in u8"),
         oplog: durable.oplog,
         commit_point: OpTime::NULL,
         role: Role::Arbiter { primary: None },
@@ -198,8 +223,8 @@ pub fn on_msg(ctx: Ctx<'_>, m: &mut Cow<Member>, src: MemberId, msg: Msg, o: &mu
         Msg::UpdatePosition {
             term,
             member,
-            applied,
-        } => replication::on_update_position(ctx, m, term, member, applied, o),
+            position,
+        } => replication::on_update_position(ctx, m, term, member, position, o),
         Msg::Write { write } => writes::on_write(ctx, m, src, write, o),
         Msg::WriteAck { .. } | Msg::Hello { .. } => {}
     }
@@ -212,6 +237,7 @@ pub fn on_timeout(ctx: Ctx<'_>, m: &mut Cow<Member>, timer: Timer, o: &mut Out) 
         Timer::StepDown => election::on_step_down_timeout(ctx, m, o),
         Timer::FinishRollback => rollback::on_finish_rollback(ctx, m, o),
         Timer::PrimaryUnreachable => election::on_primary_unreachable(ctx, m, o),
+        Timer::JournalFlush => journal::on_journal_flush(ctx, m, o),
     }
 }
 

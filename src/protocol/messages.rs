@@ -5,7 +5,7 @@
 //! reads. Timers carry no member ids (STATERIGHT.md defect 3: symmetry never rewrites
 //! them).
 
-use super::types::{MemberId, OpTime, Oplog, Term, WriteId};
+use super::types::{MemberId, OpTime, Oplog, Position, Term, WriteId};
 
 /// A message on the network.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -32,13 +32,14 @@ pub enum Msg {
         oplog: Oplog,
         commit_point: OpTime,
     },
-    /// `replSetUpdatePosition`: `member` has applied up to `applied` (in `term`, the
-    /// reporter's term). The fetcher sends it to its sync source; a secondary source
-    /// forwards it up the chain; only the primary of that term records it.
+    /// `replSetUpdatePosition`: `member` has applied up to `position.applied` and journaled
+    /// up to `position.durable` (in `term`, the reporter's term). The fetcher sends it to
+    /// its sync source; a secondary source forwards it up the chain; only the primary of
+    /// that term records it.
     UpdatePosition {
         term: Term,
         member: MemberId,
-        applied: OpTime,
+        position: Position,
     },
     /// A client write (an insert with the model's write concern; a retryable write, so a
     /// retry of a write the primary already holds is not applied twice).
@@ -63,4 +64,7 @@ pub enum Timer {
     FinishRollback,
     /// An arbiter's heartbeats to the primary it knew go unanswered.
     PrimaryUnreachable,
+    /// A data-bearing member's journal group commit: its volatile oplog tail becomes
+    /// durable (set only while there is a tail and a crash could lose it).
+    JournalFlush,
 }

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod election;
+pub mod journal;
 pub mod member;
 pub mod messages;
 pub mod model;

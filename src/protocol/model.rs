@@ -27,8 +27,9 @@ use stateright::actor::{
 use stateright::{Model, Path, Property};
 use std::sync::Arc;
 
-/// A state of the whole system.
-pub type State = ActorModelState<Node>;
+/// A state of the whole system. The history stateright lets a model keep beside the actors
+/// counts the crashes so far, when the model bounds them (`Settings::crash_budget`).
+pub type State = ActorModelState<Node, u8>;
 /// One step: a message delivered or lost, a timer firing, a crash or a restart.
 pub type Action = ActorModelAction<Msg, Timer, ()>;
 
@@ -36,7 +37,7 @@ pub type Action = ActorModelAction<Msg, Timer, ()>;
 #[derive(Clone)]
 pub struct ReplicaSetModel {
     settings: Arc<Settings>,
-    actors: ActorModel<Node>,
+    actors: ActorModel<Node, (), u8>,
 }
 
 /// One member as the properties and traces see it.
@@ -74,7 +75,7 @@ impl ReplicaSetModel {
             id,
             settings: Arc::clone(&settings),
         });
-        let actors = ActorModel::new((), ())
+        let actors = ActorModel::new((), 0)
             .actors(members)
             .actor(Node::Client {
                 settings: Arc::clone(&settings),
@@ -192,7 +193,14 @@ impl Model for ReplicaSetModel {
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
         self.actors.actions(state, actions);
         let client = self.client_index();
-        actions.retain(|a| !matches!(a, ActorModelAction::Crash(id) if usize::from(*id) == client));
+        let budget_spent = self
+            .settings
+            .crash_budget
+            .is_some_and(|budget| state.history >= budget);
+        actions.retain(|a| match a {
+            ActorModelAction::Crash(id) => usize::from(*id) != client && !budget_spent,
+            _ => true,
+        });
     }
 
     fn next_state(&self, state: &State, action: Action) -> Option<State> {
@@ -203,6 +211,9 @@ impl Model for ReplicaSetModel {
         let mut next = self.actors.next_state(state, action)?;
         if let Some(id) = crashed {
             self.forget_volatile(&mut next, id);
+            if self.settings.crash_budget.is_some() {
+                next.history += 1;
+            }
         }
         Some(self.settle_network(Some(state), next))
     }

@@ -50,10 +50,11 @@ pub fn message(msg: &Msg) -> String {
         Msg::UpdatePosition {
             term,
             member,
-            applied,
-        } => {
-            format!("replSetUpdatePosition({member} applied {applied}, term {term})")
-        }
+            position,
+        } => format!(
+            "replSetUpdatePosition({member} applied {}, durable {}, term {term})",
+            position.applied, position.durable
+        ),
         Msg::Write { write } => format!("insert({write})"),
         Msg::WriteAck { write, optime } => format!("ok({write} at {optime})"),
         Msg::Hello { term } => format!("hello(primary, term {term})"),
@@ -82,6 +83,7 @@ pub fn label(model: &ReplicaSetModel, action: &Action) -> String {
                 Timer::StepDown => format!("{who}: step down"),
                 Timer::FinishRollback => format!("{who}: finish rollback"),
                 Timer::PrimaryUnreachable => format!("{who}: primary unreachable"),
+                Timer::JournalFlush => format!("{who}: journal flush"),
             }
         }
         ActorModelAction::Crash(id) => format!("{} crashes", name(model, *id)),
@@ -280,10 +282,18 @@ fn delivered(
         Msg::UpdatePosition {
             term,
             member,
-            applied,
+            position,
         } => {
+            let applied = if position.durable == position.applied {
+                format!("applied and journaled {}", position.applied)
+            } else {
+                format!(
+                    "applied {} and journaled {}",
+                    position.applied, position.durable
+                )
+            };
             if post.is_primary() && post != pre {
-                let mut text = format!("{id} learns that {member} has applied {applied}");
+                let mut text = format!("{id} learns that {member} has {applied}");
                 if post.commit_point != pre.commit_point {
                     text.push_str(&format!(
                         "; the commit point advances to {}",
@@ -369,6 +379,17 @@ fn timeout(id: MemberId, pre: &Member, post: &Member, timer: Timer) -> String {
             }
             _ => format!("{id} finishes rollback"),
         },
+        Timer::JournalFlush => {
+            let flushed = &post.oplog.entries()[usize::from(pre.journaled)..];
+            let mut text = format!("{id} flushes its journal: {} now durable", entries(flushed));
+            if post.commit_point != pre.commit_point {
+                text.push_str(&format!(
+                    "; the commit point advances to {}",
+                    post.commit_point
+                ));
+            }
+            text
+        }
         Timer::PrimaryUnreachable => match pre.role {
             Role::Arbiter { primary: Some(p) } => {
                 format!("{id} (arbiter) no longer hears from primary {p}")
@@ -401,6 +422,9 @@ pub fn member_line(m: &MemberView<'_>) -> String {
         member.oplog,
         member.commit_point
     );
+    if member.has_volatile_tail() {
+        line.push_str(&format!("  journaled up to {}", member.durable_optime()));
+    }
     if !member.rollback_file.is_empty() {
         line.push_str(&format!("  rolled back {}", entries(&member.rollback_file)));
     }

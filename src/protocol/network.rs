@@ -25,6 +25,23 @@ pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
         (Msg::GetMore { .. }, Msg::GetMore { .. }) => same_way,
         (Msg::GetMore { last }, Msg::Batch { from, .. }) => reverse && from != last,
         (Msg::Heartbeat { .. }, Msg::Heartbeat { .. }) => same_way,
+        (
+            Msg::UpdatePosition {
+                term,
+                member,
+                position,
+            },
+            Msg::UpdatePosition {
+                term: old_term,
+                member: old_member,
+                position: old_position,
+            },
+        ) => {
+            same_way
+                && term == old_term
+                && member == old_member
+                && !position.is_behind(*old_position)
+        }
         _ => false,
     }
 }
@@ -86,14 +103,14 @@ fn member_ignores_forever(m: &Member, chaining: bool, msg: &Msg) -> bool {
         Msg::UpdatePosition {
             term,
             member,
-            applied,
+            position,
         } => {
             // With chaining, any data-bearing member of the report's term may yet pass it
             // on (a primary that steps down stays in its term as a secondary).
             let news = match &m.role {
                 Role::Arbiter { .. } => false,
                 _ if chaining => true,
-                Role::Primary { progress, .. } => applied > progress[member.index()],
+                Role::Primary { progress, .. } => progress[member.index()].is_behind(position),
                 _ => false,
             };
             term < m.term || (term == m.term && !news)

@@ -84,6 +84,23 @@ pub fn members_at(config: &ReplicaSetConfig, progress: &[OpTime], target: OpTime
         .count()
 }
 
+/// Whether a write majority of voting data-bearing members have reached `target` in its
+/// term (`w:"majority"` with `j:true`: the members it counts must have journaled it).
+pub fn majority_at(config: &ReplicaSetConfig, progress: &[OpTime], target: OpTime) -> bool {
+    let reached = config
+        .ids()
+        .filter(|&m| {
+            let c = config.member(m);
+            c.is_voter() && c.is_data_bearing()
+        })
+        .filter(|&m| {
+            let p = progress[m.index()];
+            p.term == target.term && p.index >= target.index
+        })
+        .count();
+    reached >= write_majority(config)
+}
+
 /// Whether `candidate` alone holds a vote majority (a one-voter set elects itself).
 pub fn wins_alone(config: &ReplicaSetConfig, candidate: MemberId) -> bool {
     is_vote_majority(config, MemberSet::single(candidate))

@@ -17,12 +17,13 @@
 //! the secondary could have used.
 
 use super::election;
-use super::member::{observe_term, save, send_all, Ctx, Member, Role};
+use super::journal;
+use super::member::{observe_term, send_all, Ctx, Member, Role};
 use super::messages::{Msg, Timer};
 use super::node::{Node, Out};
 use super::quorum;
 use super::rollback;
-use super::types::{MemberId, OpTime, Oplog, Term};
+use super::types::{MemberId, OpTime, Oplog, Position, Term};
 use super::writes;
 use stateright::actor::model_timeout;
 use std::borrow::Cow;
@@ -126,10 +127,11 @@ pub fn on_batch(
         return;
     }
     let m = m.to_mut();
+    let reported_before = ctx.settings.reported(m.position());
     for entry in batch.after(from.index) {
         m.oplog.push(*entry);
     }
-    save(m, o);
+    journal::after_oplog_change(ctx, m, o);
     let applied = m.last_optime();
     learn_commit_point(m, commit_point.min(applied));
     if let Role::Recovering { min_valid } = m.role {
@@ -138,13 +140,31 @@ pub fn on_batch(
             election::become_secondary(ctx, m, o);
         }
     }
-    let report = Msg::UpdatePosition {
+    if ctx.settings.reported(m.position()) != reported_before {
+        o.send(Node::id_of(source), progress_report(ctx, m));
+    }
+    open_queries(ctx, m, o);
+}
+
+/// This member's `replSetUpdatePosition`: its applied and durable optimes in its term,
+/// each only if a primary of this model ever reads it (`Settings::reported`). A report
+/// that would carry nothing read is not sent.
+fn progress_report(ctx: Ctx<'_>, m: &Member) -> Msg {
+    Msg::UpdatePosition {
         term: m.term,
         member: ctx.id,
-        applied,
-    };
-    o.send(Node::id_of(source), report);
-    open_queries(ctx, m, o);
+        position: ctx.settings.reported(m.position()),
+    }
+}
+
+/// After a journal flush the `Reporter` tells the sync source the new durable optime, if
+/// a primary reads durable positions. The model does not track which member the sync
+/// source is (as for forwarded reports, above) and tells every member it may sync from;
+/// only the primary, or a secondary passing it on, acts on it.
+pub fn report_durable(ctx: Ctx<'_>, m: &Member, o: &mut Out) {
+    if ctx.settings.reads_durable() {
+        send_all(sync_source_candidates(ctx), &progress_report(ctx, m), o);
+    }
 }
 
 /// Takes a commit point learned from elsewhere if it is newer. Callers guarantee it names
@@ -169,7 +189,7 @@ pub fn on_update_position(
     m: &mut Cow<Member>,
     term: Term,
     member: MemberId,
-    applied: OpTime,
+    position: Position,
     o: &mut Out,
 ) {
     observe_term(ctx, m, term, o);
@@ -177,7 +197,7 @@ pub fn on_update_position(
         let report = Msg::UpdatePosition {
             term,
             member,
-            applied,
+            position,
         };
         let upstream = sync_source_candidates(ctx)
             .into_iter()
@@ -186,10 +206,12 @@ pub fn on_update_position(
         return;
     }
     match &m.role {
-        Role::Primary { progress, .. } if term == m.term && applied > progress[member.index()] => {
+        Role::Primary { progress, .. }
+            if term == m.term && progress[member.index()].is_behind(position) =>
+        {
             let m = m.to_mut();
             if let Role::Primary { progress, .. } = &mut m.role {
-                progress[member.index()] = applied;
+                progress[member.index()] = progress[member.index()].merge(position);
             }
             advance_commit_point(ctx, m, o);
             writes::check_waiter(ctx, m, o);
@@ -198,16 +220,22 @@ pub fn on_update_position(
     }
 }
 
-/// The primary recomputes the majority commit point from its members' progress, under the
-/// own-term rule (`quorum::majority_commit_point`); when it moves, the primary's heartbeats
-/// carry it to the others.
+/// The primary recomputes the majority commit point from its members' progress, counting
+/// durable positions when `writeConcernMajorityJournalDefault` is true and applied ones
+/// when it is false, under the own-term rule (`quorum::majority_commit_point`); when it
+/// moves, the primary's heartbeats carry it to the others. The primary's own position is
+/// taken fresh from its oplog and journal.
 pub fn advance_commit_point(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
-    let Role::Primary { progress, .. } = &m.role else {
+    let own = ctx.settings.reported(m.position());
+    let Role::Primary { progress, .. } = &mut m.role else {
         return;
     };
+    progress[ctx.id.index()] = own;
+    let durable = ctx.settings.wc_majority_journal_default;
+    let optimes: Vec<OpTime> = progress.iter().map(|p| p.at(durable)).collect();
     let own_term_rule = ctx.settings.variant.own_term_commit_rule;
     let Some(commit_point) =
-        quorum::majority_commit_point(&ctx.settings.replset, progress, m.term, own_term_rule)
+        quorum::majority_commit_point(&ctx.settings.replset, &optimes, m.term, own_term_rule)
     else {
         return;
     };

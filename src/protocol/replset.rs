@@ -4,7 +4,7 @@
 //! Validation follows what `rs.initiate` accepts today (PROTOCOL.md §1; MongoDB's
 //! `repl_set_config_checks.cpp` and `member_config.cpp`).
 
-use super::types::{MemberId, Term, WriteConcern};
+use super::types::{MemberId, OpTime, Position, Term, WriteConcern};
 use std::fmt;
 
 /// MongoDB's limits (PROTOCOL.md §1).
@@ -220,8 +220,19 @@ pub struct Settings {
     /// Client writes issued in all (0 allowed).
     pub writes: u8,
     pub write_concern: WriteConcern,
+    /// The write concern's `j`: every member counted by `w` must have journaled the write.
+    pub j: bool,
+    /// `writeConcernMajorityJournalDefault`: the commit point counts durable positions
+    /// (true, MongoDB's default) or applied ones (false).
+    pub wc_majority_journal_default: bool,
     /// How many members may be down at the same time.
     pub max_crashes: usize,
+    /// How many crashes may happen in one execution, if bounded (a bound like `max_term`:
+    /// verdicts hold for executions with at most this many crashes).
+    pub crash_budget: Option<u8>,
+    /// Whether a crash can lose a volatile oplog tail (journaling as a step of its own); if
+    /// not, every entry is journaled as it is written.
+    pub journal_lag: bool,
     /// Whether the network may lose messages (it always may delay and reorder them).
     pub message_loss: bool,
     /// `settings.chainingAllowed`: whether a secondary may sync from another secondary.
@@ -265,6 +276,45 @@ impl Default for Variant {
 }
 
 impl Settings {
+    /// Whether journaling is a step of its own. A volatile tail is lost only in a crash;
+    /// where no member may crash (or a model asks for `journal_lag = false`), the model
+    /// journals every entry as it is written, which at most lets durable positions be
+    /// reported sooner (README, "Journaling").
+    pub fn journal_lags(&self) -> bool {
+        self.max_crashes > 0 && self.journal_lag
+    }
+
+    /// Whether a primary ever reads members' applied positions: for the commit point when
+    /// `writeConcernMajorityJournalDefault` is false, and for `w:N` without `j`.
+    pub fn reads_applied(&self) -> bool {
+        !self.wc_majority_journal_default
+            || (matches!(self.write_concern, WriteConcern::Nodes(_)) && !self.j)
+    }
+
+    /// Whether a primary ever reads members' durable positions: for the commit point when
+    /// `writeConcernMajorityJournalDefault` is true, and for any write concern with `j`.
+    pub fn reads_durable(&self) -> bool {
+        self.wc_majority_journal_default || self.j
+    }
+
+    /// A member's position as its reports carry it: only what a primary will read, the
+    /// rest left null, so that reports and a primary's knowledge differ only where it
+    /// matters.
+    pub fn reported(&self, position: Position) -> Position {
+        Position {
+            applied: if self.reads_applied() {
+                position.applied
+            } else {
+                OpTime::NULL
+            },
+            durable: if self.reads_durable() {
+                position.durable
+            } else {
+                OpTime::NULL
+            },
+        }
+    }
+
     /// A set of `members` with the defaults of a model file: no writes, w:majority, no
     /// faults, terms up to 3.
     pub fn new(members: Vec<MemberConfig>) -> Self {
@@ -272,7 +322,11 @@ impl Settings {
             replset: ReplicaSetConfig::new(members),
             writes: 0,
             write_concern: WriteConcern::Majority,
+            j: false,
+            wc_majority_journal_default: true,
             max_crashes: 0,
+            crash_budget: None,
+            journal_lag: true,
             message_loss: false,
             chaining_allowed: true,
             max_term: Term(3),

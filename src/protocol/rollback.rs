@@ -8,7 +8,8 @@
 //! replicated up to the source's last optime at the time of the rollback (`minValid`),
 //! then SECONDARY.
 
-use super::member::{save, Ctx, Member, Role};
+use super::journal;
+use super::member::{Ctx, Member, Role};
 use super::messages::Timer;
 use super::node::Out;
 use super::replication;
@@ -34,14 +35,14 @@ pub fn common_point(mine: &Oplog, theirs: &Oplog) -> u8 {
 /// past the commit point (MongoDB would abort): the property
 /// `committed_never_rolled_back` is there to catch it.
 pub fn start_rollback(ctx: Ctx<'_>, m: &mut Member, source_oplog: &Oplog, o: &mut Out) {
-    let _ = ctx;
     let common = common_point(&m.oplog, source_oplog);
     let removed = m.oplog.truncate_after(common);
     m.rollback_file.extend(removed);
     m.role = Role::Rollback {
         min_valid: source_oplog.last_optime(),
     };
-    save(m, o);
+    // The truncation is durable: what was removed does not come back in a crash.
+    journal::after_oplog_change(ctx, m, o);
     o.cancel_timer(Timer::Election);
     o.set_timer(Timer::FinishRollback, model_timeout());
 }

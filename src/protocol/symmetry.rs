@@ -143,7 +143,7 @@ fn apply(state: &State, plan: &Plan) -> State {
         timers_set: plan.reindex(&state.timers_set),
         random_choices: plan.reindex(&state.random_choices),
         crashed: plan.reindex(&state.crashed),
-        history: (),
+        history: state.history,
         actor_storages: plan.reindex(&state.actor_storages),
     }
 }
@@ -203,9 +203,9 @@ impl Rewrite<Id> for Role {
             Role::Primary { progress, waiter } => {
                 // Indexed by member: progress[new id] = progress[old id].
                 let mut moved = progress.clone();
-                for (old, &optime) in progress.iter().enumerate() {
+                for (old, &position) in progress.iter().enumerate() {
                     let new = MemberId(u8::try_from(old).expect("member ids fit in u8"));
-                    moved[new.rewrite(plan).index()] = optime;
+                    moved[new.rewrite(plan).index()] = position;
                 }
                 Role::Primary {
                     progress: moved,
@@ -236,6 +236,7 @@ impl Rewrite<Id> for Member {
             term: self.term,
             last_vote: self.last_vote.rewrite(plan),
             oplog: self.oplog.rewrite(plan),
+            journaled: self.journaled,
             commit_point: self.commit_point,
             role: self.role.rewrite(plan),
             rollback_file: rewrite_entries(&self.rollback_file, plan),
@@ -289,11 +290,11 @@ impl Rewrite<Id> for Msg {
             Msg::UpdatePosition {
                 term,
                 member,
-                applied,
+                position,
             } => Msg::UpdatePosition {
                 term: *term,
                 member: member.rewrite(plan),
-                applied: *applied,
+                position: *position,
             },
             Msg::RequestVote { .. }
             | Msg::Vote { .. }

@@ -65,6 +65,38 @@ impl fmt::Display for OpTime {
     }
 }
 
+/// What a primary knows of one member's progress (`replSetUpdatePosition`): its last
+/// applied optime and its last durable (journaled) optime (PROTOCOL.md §5, §6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Position {
+    pub applied: OpTime,
+    pub durable: OpTime,
+}
+
+impl Position {
+    /// The optime this position counts for: durable when durability is asked for.
+    pub fn at(self, durable: bool) -> OpTime {
+        if durable {
+            self.durable
+        } else {
+            self.applied
+        }
+    }
+
+    /// Whether `other` tells anything this position does not.
+    pub fn is_behind(self, other: Position) -> bool {
+        other.applied > self.applied || other.durable > self.durable
+    }
+
+    /// The newer of each optime.
+    pub fn merge(self, other: Position) -> Position {
+        Position {
+            applied: self.applied.max(other.applied),
+            durable: self.durable.max(other.durable),
+        }
+    }
+}
+
 /// The client's writes are numbered from 0 in the state and from 1 in traces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct WriteId(pub u8);
@@ -156,6 +188,16 @@ impl Oplog {
         };
         self.0.push(Entry { optime, op });
         optime
+    }
+
+    /// The optime of the entry at a 1-based position, or the null optime at position 0.
+    pub fn optime_at(&self, index: u8) -> OpTime {
+        self.at(index).map_or(OpTime::NULL, |e| e.optime)
+    }
+
+    /// The first `len` entries.
+    pub fn prefix(&self, len: u8) -> Oplog {
+        Oplog(self.0[..usize::from(len).min(self.0.len())].to_vec())
     }
 
     /// The entries after a position.

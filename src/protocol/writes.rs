@@ -1,7 +1,8 @@
 //! Client writes at the primary and write-concern waiting (PROTOCOL.md §5; seed 001,
 //! seed 003).
 
-use super::member::{save, Ctx, Member, Role, Waiter};
+use super::journal;
+use super::member::{Ctx, Member, Role, Waiter};
 use super::messages::Msg;
 use super::node::{Node, Out};
 use super::quorum;
@@ -26,10 +27,7 @@ pub fn on_write(ctx: Ctx<'_>, m: &mut Cow<Member>, client: MemberId, write: Writ
         None => {
             let term = m.term;
             let optime = m.oplog.append(term, Op::Write(write));
-            save(m, o);
-            if let Role::Primary { progress, .. } = &mut m.role {
-                progress[ctx.id.index()] = optime;
-            }
+            journal::after_oplog_change(ctx, m, o);
             optime
         }
     };
@@ -40,9 +38,12 @@ pub fn on_write(ctx: Ctx<'_>, m: &mut Cow<Member>, client: MemberId, write: Writ
     check_waiter(ctx, m, o);
 }
 
-/// Whether a write at `optime` satisfies the model's write concern at this primary:
-/// `w:1` once applied here; `w:N` once N data-bearing members are known to have it in its
-/// term; `w:"majority"` once the commit point has reached it.
+/// Whether a write at `optime` satisfies the model's write concern at this primary
+/// (`_doneWaitingForReplication`): `w:N` once N data-bearing members are known to have it
+/// in its term (`w:1`: the primary itself); `w:"majority"` once the commit point has
+/// reached it. With `j:true` every member counted must have it in its journal, so
+/// `w:"majority"` also needs a write majority of durable positions (which the commit point
+/// already counts when `writeConcernMajorityJournalDefault` is true).
 pub fn satisfied(ctx: Ctx<'_>, m: &Member, optime: OpTime) -> bool {
     let Role::Primary { progress, .. } = &m.role else {
         return false;
@@ -50,11 +51,14 @@ pub fn satisfied(ctx: Ctx<'_>, m: &Member, optime: OpTime) -> bool {
     if !m.oplog.contains_optime(optime) {
         return false;
     }
+    let replset = &ctx.settings.replset;
+    let j = ctx.settings.j;
+    let at = |durable: bool| -> Vec<OpTime> { progress.iter().map(|p| p.at(durable)).collect() };
     match ctx.settings.write_concern {
-        WriteConcern::Nodes(n) => {
-            quorum::members_at(&ctx.settings.replset, progress, optime) >= usize::from(n)
+        WriteConcern::Nodes(n) => quorum::members_at(replset, &at(j), optime) >= usize::from(n),
+        WriteConcern::Majority => {
+            m.commit_point >= optime && (!j || quorum::majority_at(replset, &at(true), optime))
         }
-        WriteConcern::Majority => m.commit_point >= optime,
     }
 }
 

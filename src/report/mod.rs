@@ -49,8 +49,23 @@ pub fn scenario(settings: &Settings) -> String {
         if settings.writes == 1 { "" } else { "s" },
         settings.write_concern
     )];
+    if settings.j {
+        parts[0].push_str(", j:true");
+    }
+    if !settings.wc_majority_journal_default {
+        parts.push("writeConcernMajorityJournalDefault false".to_string());
+    }
     if settings.max_crashes > 0 {
         parts.push(format!("up to {} down at once", settings.max_crashes));
+    }
+    if settings.max_crashes > 0 && !settings.journal_lag {
+        parts.push("every entry journaled as written".to_string());
+    }
+    if let Some(total) = settings.crash_budget {
+        parts.push(format!(
+            "at most {total} crash{} in all",
+            if total == 1 { "" } else { "es" }
+        ));
     }
     if settings.message_loss {
         parts.push("message loss".to_string());
