@@ -7,7 +7,7 @@ use replcheck::config;
 use replcheck::protocol::messages::Timer;
 use replcheck::protocol::model::{Action, ReplicaSetModel, State};
 use replcheck::protocol::replset::{MemberConfig, Settings};
-use replcheck::protocol::types::{MemberId, MemberState, Term, WriteConcern};
+use replcheck::protocol::types::{Entry, MemberId, MemberState, Op, Term, WriteConcern};
 use stateright::actor::{ActorModelAction, Id};
 use stateright::Model;
 use std::collections::{HashSet, VecDeque};
@@ -49,6 +49,34 @@ fn for_each_transition(
     seen.len()
 }
 
+/// The first state (breadth-first from `start`, through actions `allowed` accepts, within
+/// the model's bounds) that satisfies `goal`; `None` if no state reachable so does.
+fn search(
+    model: &ReplicaSetModel,
+    start: Vec<State>,
+    allowed: impl Fn(&Action) -> bool,
+    goal: impl Fn(&State) -> bool,
+) -> Option<State> {
+    let mut seen: HashSet<u64> = start.iter().map(fingerprint).collect();
+    let mut queue: VecDeque<State> = start.into();
+    while let Some(state) = queue.pop_front() {
+        if goal(&state) {
+            return Some(state);
+        }
+        let mut actions = Vec::new();
+        model.actions(&state, &mut actions);
+        for action in actions.into_iter().filter(|a| allowed(a)) {
+            let Some(next) = model.next_state(&state, action) else {
+                continue;
+            };
+            if model.within_boundary(&next) && seen.insert(fingerprint(&next)) {
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}
+
 /// The first state (breadth-first from the initial states) that satisfies `goal`.
 fn find(model: &ReplicaSetModel, goal: impl Fn(&State) -> bool) -> State {
     find_from(model, model.init_states(), goal)
@@ -69,6 +97,12 @@ fn find_from(model: &ReplicaSetModel, start: Vec<State>, goal: impl Fn(&State) -
         }
     }
     panic!("no reachable state satisfies the goal");
+}
+
+fn crash(model: &ReplicaSetModel, state: &State, id: u8) -> State {
+    model
+        .next_state(state, ActorModelAction::Crash(Id::from(usize::from(id))))
+        .expect("a member can crash")
 }
 
 fn state_of(model: &ReplicaSetModel, state: &State, id: u8) -> MemberState {
@@ -250,5 +284,305 @@ fn message_loss_changes_no_verdict() {
         let (lost, lossy_states) = outcomes(&lossy);
         assert_eq!(reliable, lost, "{members}");
         assert!(lossy_states > reliable_states, "losses are explored");
+    }
+}
+
+/// The three members of seed 000 figures 5-4 and 5-5 (ports 10001-10003 there, `n0`-`n2`
+/// here), all alike, with one w:1 write.
+fn three_members_one_w1_write() -> ReplicaSetModel {
+    let mut settings = Settings::new(vec![MemberConfig::data_bearing(); 3]);
+    settings.writes = 1;
+    settings.write_concern = WriteConcern::Nodes(1);
+    settings.max_crashes = 2;
+    settings.max_term = Term(3);
+    settings.chaining_allowed = false;
+    ReplicaSetModel::new(settings)
+}
+
+/// No member restarts and no other member fails.
+fn no_crash_or_restart(action: &Action) -> bool {
+    !matches!(
+        action,
+        ActorModelAction::Crash(_) | ActorModelAction::Recover(_)
+    )
+}
+
+/// No member restarts.
+fn no_restart(action: &Action) -> bool {
+    !matches!(action, ActorModelAction::Recover(_))
+}
+
+/// The start of seed 000 figures 5-4 and 5-5: n0 is primary and fails before the client
+/// has written anything, and the two others elect one of themselves while n0 stays down.
+/// Either of them can win; returns the first state in which `winner` has.
+fn primary_fails_and_secondaries_elect(model: &ReplicaSetModel, winner: u8) -> State {
+    let ready = find(model, |s| state_of(model, s, 0) == MemberState::Primary);
+    assert!(model.client(&ready).acked.is_empty());
+    let down = crash(model, &ready, 0);
+    let elected = search(model, vec![down], no_crash_or_restart, |s| {
+        state_of(model, s, winner) == MemberState::Primary
+    })
+    .expect("the two remaining members elect a primary");
+    assert!(model.member(&elected, MemberId(0)).down);
+    assert!(model.member(&elected, MemberId(winner)).member.term > Term(1));
+    assert!(model.client(&elected).acked.is_empty());
+    elected
+}
+
+/// Seed 000 figure 5-4: of three members the primary fails, the two secondaries elect a
+/// new primary between them, and then the remaining secondary fails as well. The new
+/// primary keeps working alone: the client finds it and its w:1 write is acknowledged
+/// there, in the new primary's term. Holding one vote of three, the primary may step
+/// down (seed 000 rule 2; PROTOCOL.md §3), and while the two others stay down no member
+/// is ever elected again, however often the survivor stands.
+#[test]
+fn new_primary_after_failover_keeps_taking_writes_when_the_last_secondary_fails() {
+    let model = three_members_one_w1_write();
+    // Either secondary can be the one elected; go on with n1.
+    primary_fails_and_secondaries_elect(&model, 2);
+    let elected = primary_fails_and_secondaries_elect(&model, 1);
+    let term = model.member(&elected, MemberId(1)).member.term;
+    // The other secondary fails too: two of three are down.
+    let both_down = crash(&model, &elected, 2);
+    let mut acknowledged = Vec::new();
+    let mut stepped_down = false;
+    let mut stood_again = false;
+    for_each_transition(&model, vec![both_down], no_restart, |pre, action, post| {
+        acknowledged.extend(model.client(post).acked.iter().copied());
+        let before = model.member(pre, MemberId(1));
+        let after = model.member(post, MemberId(1));
+        stepped_down |= before.is_primary() && after.member_state() == MemberState::Secondary;
+        stood_again |= matches!(action, ActorModelAction::Timeout(_, Timer::Election))
+            && after.member.term > before.member.term;
+        for (b, a) in model.members(pre).zip(model.members(post)) {
+            assert!(
+                b.is_primary() || !a.is_primary(),
+                "{} elected with two of three members down",
+                a.id
+            );
+        }
+    });
+    assert!(
+        !acknowledged.is_empty() && acknowledged.iter().all(|w| w.term == term),
+        "the lone new primary acknowledges the write: {acknowledged:?}"
+    );
+    assert!(stepped_down, "the lone primary can step down");
+    assert!(stood_again, "n1 stands again after stepping down");
+}
+
+/// Seed 000 figure 5-5: as in figure 5-4 the primary of three members fails and the two
+/// secondaries elect a new primary, but then the new primary fails. The last member is a
+/// secondary with one vote of three: it is never elected (seed 000 rule 4: a majority of
+/// the configured votes, PROTOCOL.md §3) however often it stands, and the set takes no
+/// write while the other two are down.
+#[test]
+fn last_secondary_is_never_elected_when_the_new_primary_fails_too() {
+    let model = three_members_one_w1_write();
+    let elected = primary_fails_and_secondaries_elect(&model, 1);
+    // The new primary fails: only n2 is up.
+    let both_down = crash(&model, &elected, 1);
+    let mut stood = 0;
+    for_each_transition(&model, vec![both_down], no_restart, |pre, action, post| {
+        let before = model.member(pre, MemberId(2));
+        let after = model.member(post, MemberId(2));
+        if matches!(action, ActorModelAction::Timeout(_, Timer::Election))
+            && after.member.term > before.member.term
+        {
+            stood += 1;
+        }
+        assert!(model.members(post).all(|m| !m.is_primary()), "a primary");
+        assert!(model.client(post).acked.is_empty(), "a write acknowledged");
+    });
+    assert!(stood > 0, "n2 does stand for election");
+}
+
+/// Seed 002/004 (rollback; PROTOCOL.md §7): a member holding entries its sync source does
+/// not have rolls back to the common point, the last entry both oplogs share, moving what
+/// it removed to its rollback files; then it goes ROLLBACK -> RECOVERING -> SECONDARY and
+/// replicates normally again, taking the new primary's entries after the common point.
+/// Here the old primary of a PSA set wrote write 1 and the secondary was elected without
+/// it, before the write was acknowledged: the client retries it at the new primary, and
+/// the member replicates it from there once it is SECONDARY again.
+#[test]
+fn rollback_to_the_common_point_then_recovering_then_secondary() {
+    let mut settings = Settings::new(vec![
+        MemberConfig::data_bearing(),
+        MemberConfig::data_bearing(),
+        MemberConfig::arbiter(),
+    ]);
+    settings.writes = 1;
+    settings.write_concern = WriteConcern::Nodes(1);
+    settings.max_term = Term(2);
+    settings.chaining_allowed = false;
+    let model = ReplicaSetModel::new(settings);
+    // A rollback of the client's write, to a common point after the first entry.
+    let rolled_back = find(&model, |s| {
+        model.members(s).any(|m| {
+            !m.member.oplog.is_empty()
+                && m.member
+                    .rollback_file
+                    .iter()
+                    .any(|e| matches!(e.op, Op::Write(_)))
+        })
+    });
+    let member = model
+        .members(&rolled_back)
+        .find(|m| !m.member.rollback_file.is_empty())
+        .unwrap();
+    let me = member.id;
+    assert_eq!(member.member_state(), MemberState::Rollback);
+    let primary = model
+        .members(&rolled_back)
+        .find(|m| m.is_primary())
+        .expect("the new primary");
+    let (source_id, new_branch) = (primary.id, primary.oplog().clone());
+    assert!(model.client(&rolled_back).acked.is_empty());
+    assert!(primary.member.term > member.oplog().last_optime().term);
+    // The common point is the last entry the member's former oplog shares with the new
+    // primary's: they agree up to it and differ right after it.
+    let common = member.oplog().len();
+    let removed = member.member.rollback_file.clone();
+    let former: Vec<Entry> = member
+        .oplog()
+        .entries()
+        .iter()
+        .chain(&removed)
+        .copied()
+        .collect();
+    assert_eq!(
+        removed[0].optime.index,
+        member.oplog().last_optime().index + 1
+    );
+    assert_eq!(former[..common], new_branch.entries()[..common]);
+    assert_ne!(former.get(common), new_branch.entries().get(common));
+    assert!(
+        new_branch.len() > common,
+        "the new primary has entries after it"
+    );
+
+    // From there, over every behaviour: ROLLBACK only to RECOVERING, RECOVERING only to
+    // SECONDARY, and a member back to SECONDARY holds the new branch after the common point.
+    let mut recovering = false;
+    let mut secondary = false;
+    let mut rewritten = false;
+    let start = vec![rolled_back.clone()];
+    for_each_transition(
+        &model,
+        start,
+        |_| true,
+        |pre, _, post| {
+            let before = model.member(pre, me);
+            let after = model.member(post, me);
+            // Replication goes on: the client's write, retried at the new primary, reaches
+            // the member in the new term.
+            rewritten |= after.member_state() == MemberState::Secondary
+                && after.oplog().entries().iter().any(|e| {
+                    matches!(e.op, Op::Write(_)) && e.optime.term == new_branch.last_optime().term
+                });
+            let (from, to) = (before.member_state(), after.member_state());
+            if from == to {
+                return;
+            }
+            match from {
+                MemberState::Rollback => assert_eq!(to, MemberState::Recovering),
+                MemberState::Recovering => assert_eq!(to, MemberState::Secondary),
+                _ => panic!("{me} went from {from} to {to}"),
+            }
+            recovering |= to == MemberState::Recovering;
+            if to == MemberState::Secondary {
+                secondary = true;
+                let oplog = after.oplog().entries();
+                let source = model.member(post, source_id).oplog().entries();
+                assert!(
+                    oplog.len() > common,
+                    "{me} has replicated past the common point"
+                );
+                assert_eq!(oplog[..common], former[..common]);
+                assert_eq!(oplog[common], new_branch.entries()[common]);
+                assert!(
+                    source.starts_with(oplog) || oplog.starts_with(source),
+                    "{me} is on the new primary's branch"
+                );
+                assert!(removed.iter().all(|e| !after.oplog().contains(e)));
+            }
+        },
+    );
+    assert!(recovering && secondary && rewritten);
+}
+
+/// Whether the client holds an acknowledgement of a write that a primary of a later term
+/// does not have.
+fn acknowledged_write_lost(model: &ReplicaSetModel, state: &State) -> bool {
+    model.client(state).acked.iter().any(|&write| {
+        model.members(state).any(|m| {
+            m.is_primary() && m.member.term > write.term && !m.oplog().contains_optime(write)
+        })
+    })
+}
+
+/// A PSS set in which only n0 can be primary (n1 and n2 have priority 0), one w:majority
+/// write, no chaining, two members down at once and two crashes in all.
+fn pss_one_majority_write(wc_majority_journal_default: bool, j: bool) -> ReplicaSetModel {
+    let mut settings = Settings::new(vec![
+        MemberConfig::data_bearing(),
+        MemberConfig::data_bearing().with_priority(0.0),
+        MemberConfig::data_bearing().with_priority(0.0),
+    ]);
+    settings.writes = 1;
+    settings.write_concern = WriteConcern::Majority;
+    settings.j = j;
+    settings.wc_majority_journal_default = wc_majority_journal_default;
+    settings.max_crashes = 2;
+    settings.crash_budget = Some(2);
+    settings.max_term = Term(2);
+    settings.chaining_allowed = false;
+    ReplicaSetModel::new(settings)
+}
+
+/// Seed 003 (journaling; PROTOCOL.md §6 and §12): with `writeConcernMajorityJournalDefault`
+/// false and no `j`, a w:"majority" write is acknowledged once a majority has applied it,
+/// journaled or not; if that majority crashes before its group commit, the write is gone
+/// from every oplog that survives, and the primary of the next term does not have it.
+/// The search leaves n2 out (a lagging secondary that receives nothing and does nothing),
+/// so that n0 and n1 are the majority, and lets n0 leave PRIMARY only by crashing (no
+/// step-down); with the journal default true, or with `j:true`, the same search finds no
+/// such loss.
+#[test]
+fn unjournaled_majority_write_is_lost_when_the_majority_crashes() {
+    let n2 = Id::from(2);
+    let without_n2 = |a: &Action| match a {
+        ActorModelAction::Deliver { src, dst, .. } => *src != n2 && *dst != n2,
+        ActorModelAction::Timeout(_, Timer::StepDown) => false,
+        ActorModelAction::Timeout(id, _)
+        | ActorModelAction::Crash(id)
+        | ActorModelAction::Recover(id) => *id != n2,
+        _ => true,
+    };
+    let unjournaled = pss_one_majority_write(false, false);
+    let loss = search(&unjournaled, unjournaled.init_states(), without_n2, |s| {
+        acknowledged_write_lost(&unjournaled, s)
+    })
+    .expect("the acknowledged write is lost");
+    // It took both members of the majority crashing: n0 is primary again, in term 2,
+    // and neither it nor n1 has the write.
+    assert_eq!(loss.history, 2, "two crashes");
+    let write = unjournaled.client(&loss).acked[0];
+    let n0 = unjournaled.member(&loss, MemberId(0));
+    assert!(n0.is_primary() && n0.member.term == Term(2));
+    for m in unjournaled.members(&loss) {
+        assert!(!m.oplog().contains_optime(write), "{} has it", m.id);
+    }
+    // Counting journaled positions, the write is acknowledged only once n0 and n1 have
+    // it in their journals, and no crash loses it.
+    for (journal_default, j) in [(true, false), (false, true)] {
+        let journaled = pss_one_majority_write(journal_default, j);
+        let acked = search(&journaled, journaled.init_states(), without_n2, |s| {
+            !journaled.client(s).acked.is_empty()
+        });
+        assert!(acked.is_some(), "the write is acknowledged");
+        let loss = search(&journaled, journaled.init_states(), without_n2, |s| {
+            acknowledged_write_lost(&journaled, s)
+        });
+        assert!(loss.is_none(), "journal default {journal_default}, j {j}");
     }
 }
