@@ -77,11 +77,14 @@ pub fn members_at(config: &ReplicaSetConfig, progress: &[OpTime], target: OpTime
     config
         .ids()
         .filter(|&m| config.member(m).is_data_bearing())
-        .filter(|&m| {
-            let p = progress[m.index()];
-            p.term == target.term && p.index >= target.index
-        })
+        .filter(|&m| has_reached(progress[m.index()], target))
         .count()
+}
+
+/// Whether a member whose last optime is `p` holds `target`: it is in `target`'s term and
+/// at or past its position (a member ahead in a newer term may not hold it).
+fn has_reached(p: OpTime, target: OpTime) -> bool {
+    p.term == target.term && p.index >= target.index
 }
 
 /// Whether a write majority of voting data-bearing members have reached `target` in its
@@ -93,10 +96,7 @@ pub fn majority_at(config: &ReplicaSetConfig, progress: &[OpTime], target: OpTim
             let c = config.member(m);
             c.is_voter() && c.is_data_bearing()
         })
-        .filter(|&m| {
-            let p = progress[m.index()];
-            p.term == target.term && p.index >= target.index
-        })
+        .filter(|&m| has_reached(progress[m.index()], target))
         .count();
     reached >= write_majority(config)
 }
