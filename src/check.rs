@@ -160,7 +160,7 @@ pub fn check(spec: &ModelSpec, options: Options) -> ModelResult {
     let complete = checker.is_done() && !cut_short;
     let discovered: BTreeSet<&str> = checker.discoveries().keys().copied().collect();
 
-    let properties = spec
+    let mut properties: Vec<PropertyResult> = spec
         .expectations
         .iter()
         .map(|&(property, expected)| {
@@ -172,19 +172,27 @@ pub fn check(spec: &ModelSpec, options: Options) -> ModelResult {
                 (Kind::Always, false, true) => Outcome::Holds,
                 (Kind::Sometimes, false, true) => Outcome::Unreachable,
             };
-            let wants_trace = outcome == Outcome::Violated
-                || (outcome == Outcome::Reachable && expected == Expected::Unreachable);
-            let trace = wants_trace
-                .then(|| shortest_trace(&model, property))
-                .flatten();
             PropertyResult {
                 property,
                 expected,
                 outcome,
-                trace,
+                trace: None,
             }
         })
         .collect();
+    // One breadth-first search finds the shortest trace of every property that wants one.
+    let wanted: Vec<usize> = (0..properties.len())
+        .filter(|&i| {
+            let p = &properties[i];
+            p.outcome == Outcome::Violated
+                || (p.outcome == Outcome::Reachable && p.expected == Expected::Unreachable)
+        })
+        .collect();
+    let targets: Vec<&PropertySpec> = wanted.iter().map(|&i| properties[i].property).collect();
+    let traces = shortest_traces(&model, &targets, options.symmetry);
+    for (i, trace) in wanted.into_iter().zip(traces) {
+        properties[i].trace = trace;
+    }
 
     ModelResult {
         spec: spec.clone(),
@@ -222,19 +230,53 @@ fn is_target(model: &ReplicaSetModel, property: &PropertySpec, state: &State) ->
 /// Breadth-first search from the initial state for the nearest state where `property`
 /// fails (or, for a sometimes-property, holds), keeping one parent link per state.
 pub fn shortest_trace(model: &ReplicaSetModel, property: &PropertySpec) -> Option<Trace> {
-    let init = model.init_states().into_iter().next()?;
+    shortest_traces(model, &[property], false).pop().flatten()
+}
+
+/// One breadth-first search for the nearest target state of each property in turn (see
+/// `shortest_trace`); the search goes on until every property has its trace or no state
+/// is left. With `up_to_symmetry`, states are told apart up to symmetry (`symmetry`): symmetric
+/// states are equally far from the initial state and every property has the same value
+/// on them, so the traces are as short; the search keeps the first state it meets of each
+/// class, and the trace replays the actions taken from it.
+pub fn shortest_traces(
+    model: &ReplicaSetModel,
+    properties: &[&PropertySpec],
+    up_to_symmetry: bool,
+) -> Vec<Option<Trace>> {
+    let key = |state: &State| {
+        if up_to_symmetry {
+            fingerprint(&symmetry::representative(state))
+        } else {
+            fingerprint(state)
+        }
+    };
+    let mut traces: Vec<Option<Trace>> = vec![None; properties.len()];
+    if properties.is_empty() {
+        return traces;
+    }
+    let Some(init) = model.init_states().into_iter().next() else {
+        return traces;
+    };
     // fingerprint -> (parent fingerprint, index of the action among the parent's actions)
     let mut parents: HashMap<u64, Option<(u64, usize)>> = HashMap::new();
-    parents.insert(fingerprint(&init), None);
+    parents.insert(key(&init), None);
     let mut frontier = vec![init];
     let mut actions = Vec::new();
     while !frontier.is_empty() {
-        if let Some(found) = frontier.iter().find(|s| is_target(model, property, s)) {
-            return Some(rebuild(model, &parents, found));
+        for (property, trace) in properties.iter().zip(traces.iter_mut()) {
+            if trace.is_none() {
+                if let Some(found) = frontier.iter().find(|s| is_target(model, property, s)) {
+                    *trace = Some(rebuild(model, &parents, key(found)));
+                }
+            }
+        }
+        if traces.iter().all(Option::is_some) {
+            return traces;
         }
         let mut next = Vec::new();
         for state in &frontier {
-            let fp = fingerprint(state);
+            let fp = key(state);
             actions.clear();
             model.actions(state, &mut actions);
             for (i, action) in actions.drain(..).enumerate() {
@@ -244,7 +286,7 @@ pub fn shortest_trace(model: &ReplicaSetModel, property: &PropertySpec) -> Optio
                 if !model.within_boundary(&successor) {
                     continue;
                 }
-                let sfp = fingerprint(&successor);
+                let sfp = key(&successor);
                 if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(sfp) {
                     e.insert(Some((fp, i)));
                     next.push(successor);
@@ -253,17 +295,17 @@ pub fn shortest_trace(model: &ReplicaSetModel, property: &PropertySpec) -> Optio
         }
         frontier = next;
     }
-    None
+    traces
 }
 
 /// Replays the parent links from the initial state to `target`.
 fn rebuild(
     model: &ReplicaSetModel,
     parents: &HashMap<u64, Option<(u64, usize)>>,
-    target: &State,
+    target: u64,
 ) -> Trace {
     let mut indices = Vec::new();
-    let mut fp = fingerprint(target);
+    let mut fp = target;
     while let Some(Some((parent, i))) = parents.get(&fp) {
         indices.push(*i);
         fp = *parent;

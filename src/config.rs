@@ -7,7 +7,9 @@
 
 use crate::error::Error;
 use crate::protocol::properties::{self, Kind, PropertySpec};
-use crate::protocol::replset::{ConfigError, MemberConfig, Settings, Variant};
+use crate::protocol::replset::{
+    ConfigError, MemberConfig, Protocol, Pv0Settings, Settings, Variant,
+};
 use crate::protocol::types::{Term, WriteConcern};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -36,8 +38,19 @@ struct ModelFile {
     bounds: BoundsTable,
     #[serde(default)]
     variant: VariantTable,
+    pv0: Option<Pv0Table>,
     #[serde(default)]
     expect: BTreeMap<String, String>,
+}
+
+/// `[pv0]`: what only protocol version 0 needs (README, "Protocol version 0").
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pv0Table {
+    freshness_window: Option<u8>,
+    max_elections: Option<u8>,
+    max_clock_jumps: Option<u8>,
+    max_isolated: Option<u8>,
 }
 
 /// `[variant]`: bug variants, each switching off one safety mechanism (README, "Bug
@@ -121,23 +134,61 @@ impl Default for FaultsTable {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BoundsTable {
-    #[serde(default = "default_max_term")]
-    max_term: u8,
-}
-
-impl Default for BoundsTable {
-    fn default() -> Self {
-        BoundsTable {
-            max_term: default_max_term(),
-        }
-    }
+    max_term: Option<u8>,
 }
 
 fn default_max_term() -> u8 {
     3
+}
+
+/// The `[pv0]` table, which only protocol version 0 takes; `max_term` and the bug variants
+/// belong to protocol version 1.
+fn pv0_settings(
+    protocol: Protocol,
+    table: Option<&Pv0Table>,
+    members: usize,
+) -> Result<Pv0Settings, String> {
+    let defaults = Pv0Settings::default();
+    let Some(table) = table else {
+        return Ok(defaults);
+    };
+    if protocol != Protocol::Pv0 {
+        return Err("[pv0] is set but protocol is not \"pv0\"".into());
+    }
+    let settings = Pv0Settings {
+        freshness_window: table.freshness_window.unwrap_or(defaults.freshness_window),
+        max_elections: table.max_elections.unwrap_or(defaults.max_elections),
+        max_clock_jumps: table.max_clock_jumps.unwrap_or(defaults.max_clock_jumps),
+        max_isolated: table.max_isolated.unwrap_or(defaults.max_isolated),
+    };
+    if settings.max_elections == 0 || settings.max_elections > MAX_TERM {
+        return Err(format!(
+            "[pv0] max_elections = {}: expected 1 to {MAX_TERM}",
+            settings.max_elections
+        ));
+    }
+    if settings.max_clock_jumps > MAX_TERM {
+        return Err(format!(
+            "[pv0] max_clock_jumps = {}: expected 0 to {MAX_TERM}",
+            settings.max_clock_jumps
+        ));
+    }
+    if usize::from(settings.max_isolated) > members {
+        return Err(format!(
+            "[pv0] max_isolated = {} but the set has only {members} members",
+            settings.max_isolated
+        ));
+    }
+    if settings.freshness_window > MAX_TERM {
+        return Err(format!(
+            "[pv0] freshness_window = {}: expected 0 to {MAX_TERM} timestamp ticks",
+            settings.freshness_window
+        ));
+    }
+    Ok(settings)
 }
 
 /// What a model file expects of a property.
@@ -207,19 +258,15 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
     let raw: ModelFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
     let bad = |reason: String| Error::model(file, reason);
 
-    match raw.protocol.as_deref() {
-        None | Some("pv1") => {}
-        Some("pv0") => {
-            return Err(bad(
-                "protocol = \"pv0\" is not supported yet: this version models protocol version 1 (\"pv1\")".into(),
-            ))
-        }
+    let protocol = match raw.protocol.as_deref() {
+        None | Some("pv1") => Protocol::Pv1,
+        Some("pv0") => Protocol::Pv0,
         Some(other) => {
             return Err(bad(format!(
-                "unknown protocol \"{other}\": expected \"pv1\""
+                "unknown protocol \"{other}\": expected \"pv1\" or \"pv0\""
             )))
         }
-    }
+    };
 
     let members: Vec<MemberConfig> = raw
         .members
@@ -234,9 +281,10 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         })
         .collect();
     let mut settings = Settings::new(members);
+    settings.protocol = protocol;
     settings
         .replset
-        .validate()
+        .validate(protocol)
         .map_err(|e| bad(config_error(&e)))?;
 
     let data_bearing = settings.replset.data_bearing_count();
@@ -297,13 +345,14 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
     settings.journal_lag = raw.faults.journal_lag;
     settings.chaining_allowed = raw.settings.chaining_allowed;
 
-    if raw.bounds.max_term == 0 || raw.bounds.max_term > MAX_TERM {
+    let max_term = raw.bounds.max_term.unwrap_or(default_max_term());
+    if max_term == 0 || max_term > MAX_TERM {
         return Err(bad(format!(
-            "[bounds] max_term = {}: expected 1 to {MAX_TERM} (term 1 is the first election)",
-            raw.bounds.max_term
+            "[bounds] max_term = {max_term}: expected 1 to {MAX_TERM} (term 1 is the first election)"
         )));
     }
-    settings.max_term = Term(raw.bounds.max_term);
+    settings.max_term = Term(max_term);
+    settings.pv0 = pv0_settings(protocol, raw.pv0.as_ref(), n).map_err(bad)?;
     let v = &raw.variant;
     let mongodb = Variant::default();
     settings.variant = Variant {
@@ -322,6 +371,18 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
             .fetch_consistency_check
             .unwrap_or(mongodb.fetch_consistency_check),
     };
+    if protocol == Protocol::Pv0 {
+        if raw.bounds.max_term.is_some() {
+            return Err(bad(
+                "[bounds] max_term has no meaning under protocol version 0, which has no terms: bound [pv0] max_elections instead".into(),
+            ));
+        }
+        if settings.variant != mongodb {
+            return Err(bad(
+                "[variant] bug variants switch off protocol version 1 mechanisms; they are not defined for protocol = \"pv0\"".into(),
+            ));
+        }
+    }
 
     for name in raw.expect.keys() {
         if properties::find(name).is_none() {
@@ -493,6 +554,45 @@ w = "majority"
         assert!(!spec.settings.wc_majority_journal_default);
         assert!(spec.settings.j);
         let pv0 = format!("protocol = \"pv0\"\n{PSA}");
-        assert!(parse_str(&pv0).unwrap_err().contains("pv0"));
+        assert!(parse_str(&pv0).unwrap().settings.is_pv0());
+        assert!(parse_str(&format!("{pv0}\n[bounds]\nmax_term = 2\n"))
+            .unwrap_err()
+            .contains("max_term has no meaning under protocol version 0"));
+        assert!(parse_str(&format!("{PSA}\n[pv0]\nmax_elections = 2\n"))
+            .unwrap_err()
+            .contains("[pv0] is set but protocol is not"));
+        assert!(
+            parse_str(&format!("{pv0}\n[variant]\ndurable_vote = false\n"))
+                .unwrap_err()
+                .contains("not defined for protocol = \"pv0\"")
+        );
+        assert!(parse_str(&format!("{pv0}\n[pv0]\nmax_isolated = 4\n"))
+            .unwrap_err()
+            .contains("max_isolated = 4 but the set has only 3 members"));
+        assert!(parse_str(&format!("protocol = \"pv2\"\n{PSA}"))
+            .unwrap_err()
+            .contains("expected \"pv1\" or \"pv0\""));
+    }
+
+    #[test]
+    fn pv0_takes_weighted_votes_and_its_own_table() {
+        // Seed 001: four members, six votes (one member carries three).
+        let text = "protocol = \"pv0\"\n[[members]]\nvotes = 3\n[[members]]\n[[members]]\n[[members]]\n[pv0]\nfreshness_window = 1\nmax_elections = 3\nmax_clock_jumps = 0\nmax_isolated = 2\n";
+        let spec = parse_str(text).unwrap();
+        assert_eq!(spec.settings.replset.members[0].votes, 3);
+        let pv0 = spec.settings.pv0;
+        assert_eq!(
+            (
+                pv0.freshness_window,
+                pv0.max_elections,
+                pv0.max_clock_jumps,
+                pv0.max_isolated
+            ),
+            (1, 3, 0, 2)
+        );
+        // The same votes are refused under protocol version 1.
+        let pv1 = text.replace("protocol = \"pv0\"", "protocol = \"pv1\"");
+        let pv1 = pv1.split("[pv0]").next().unwrap().to_string();
+        assert!(parse_str(&pv1).unwrap_err().contains("votes = 3"));
     }
 }

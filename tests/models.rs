@@ -18,6 +18,7 @@ const BUNDLED: &[&str] = &[
     "psa-majority",
     "pss-majority",
     "pss-w1",
+    "pv0-majority",
     "two-members",
 ];
 
@@ -188,6 +189,7 @@ model_tests! {
     psa_majority => "psa-majority.toml",
     pss_majority => "pss-majority.toml",
     pss_w1 => "pss-w1.toml",
+    pv0_majority => "pv0-majority.toml",
     two_members => "two-members.toml",
     bug_arbiter_stands => "bugs/arbiter-stands.toml",
     bug_commit_point_term_check => "bugs/commit-point-term-check.toml",

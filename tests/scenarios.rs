@@ -6,8 +6,8 @@ use replcheck::check::{self, Options, Outcome};
 use replcheck::config;
 use replcheck::protocol::messages::Timer;
 use replcheck::protocol::model::{Action, ReplicaSetModel, State};
-use replcheck::protocol::replset::{MemberConfig, Settings};
-use replcheck::protocol::types::{Entry, MemberId, MemberState, Op, Term, WriteConcern};
+use replcheck::protocol::replset::{MemberConfig, Protocol, Settings};
+use replcheck::protocol::types::{Entry, MemberId, MemberState, Op, Term, WriteConcern, WriteId};
 use stateright::actor::{ActorModelAction, Id};
 use stateright::Model;
 use std::collections::{HashSet, VecDeque};
@@ -145,13 +145,13 @@ fn w1_write_is_rolled_back_after_failover() {
         .filter(|m| m.is_primary())
         .max_by_key(|m| m.member.term)
         .expect("a primary");
-    assert!(primary.member.term > write.term);
-    assert!(!primary.oplog().contains_optime(write));
+    assert!(primary.member.term > write.optime.term);
+    assert!(!primary.oplog().contains(&write));
     // ... and the old primary goes on to roll it back (into its rollback file).
     let rolled_back = find_from(model, vec![last.clone()], |s| {
         model
             .members(s)
-            .any(|m| m.member.rollback_file.iter().any(|e| e.optime == write))
+            .any(|m| m.member.rollback_file.contains(&write))
     });
     assert!(model.client(&rolled_back).acked.contains(&write));
     // The narrated steps say it in MongoDB's words.
@@ -363,7 +363,7 @@ fn new_primary_after_failover_keeps_taking_writes_when_the_last_secondary_fails(
         }
     });
     assert!(
-        !acknowledged.is_empty() && acknowledged.iter().all(|w| w.term == term),
+        !acknowledged.is_empty() && acknowledged.iter().all(|w| w.optime.term == term),
         "the lone new primary acknowledges the write: {acknowledged:?}"
     );
     assert!(stepped_down, "the lone primary can step down");
@@ -449,10 +449,7 @@ fn rollback_to_the_common_point_then_recovering_then_secondary() {
         .chain(&removed)
         .copied()
         .collect();
-    assert_eq!(
-        removed[0].optime.index,
-        member.oplog().last_optime().index + 1
-    );
+    assert_eq!(removed[0].optime.ts, member.oplog().last_optime().ts + 1);
     assert_eq!(former[..common], new_branch.entries()[..common]);
     assert_ne!(former.get(common), new_branch.entries().get(common));
     assert!(
@@ -515,7 +512,7 @@ fn rollback_to_the_common_point_then_recovering_then_secondary() {
 fn acknowledged_write_lost(model: &ReplicaSetModel, state: &State) -> bool {
     model.client(state).acked.iter().any(|&write| {
         model.members(state).any(|m| {
-            m.is_primary() && m.member.term > write.term && !m.oplog().contains_optime(write)
+            m.is_primary() && m.member.term > write.optime.term && !m.oplog().contains(&write)
         })
     })
 }
@@ -565,12 +562,12 @@ fn unjournaled_majority_write_is_lost_when_the_majority_crashes() {
     .expect("the acknowledged write is lost");
     // It took both members of the majority crashing: n0 is primary again, in term 2,
     // and neither it nor n1 has the write.
-    assert_eq!(loss.history, 2, "two crashes");
+    assert_eq!(loss.history.crashes, 2, "two crashes");
     let write = unjournaled.client(&loss).acked[0];
     let n0 = unjournaled.member(&loss, MemberId(0));
     assert!(n0.is_primary() && n0.member.term == Term(2));
     for m in unjournaled.members(&loss) {
-        assert!(!m.oplog().contains_optime(write), "{} has it", m.id);
+        assert!(!m.oplog().contains(&write), "{} has it", m.id);
     }
     // Counting journaled positions, the write is acknowledged only once n0 and n1 have
     // it in their journals, and no crash loses it.
@@ -585,4 +582,216 @@ fn unjournaled_majority_write_is_lost_when_the_majority_crashes() {
         });
         assert!(loss.is_none(), "journal default {journal_default}, j {j}");
     }
+}
+
+// ---- Protocol version 0 (PROTOCOL.md §8) ----------------------------------------------
+
+fn pv0_settings(members: Vec<MemberConfig>) -> Settings {
+    let mut s = Settings::new(members);
+    s.protocol = Protocol::Pv0;
+    s.chaining_allowed = false;
+    s.pv0.max_clock_jumps = 0;
+    s.pv0.max_isolated = 0;
+    s
+}
+
+fn primaries(model: &ReplicaSetModel, state: &State) -> Vec<MemberId> {
+    model
+        .members(state)
+        .filter(|m| m.is_primary())
+        .map(|m| m.id)
+        .collect()
+}
+
+/// Seed 001 (four members, six votes): under protocol version 0 a member may carry
+/// several votes, and a candidate needs a majority of all votes. With n0 carrying three of
+/// the six, nobody can be elected while n0 is down (the other three hold only three
+/// votes), but n0 and any one other member (four votes) elect a primary. PROTOCOL.md §1,
+/// §8.
+#[test]
+fn seed_001_weighted_votes_no_primary_while_the_three_vote_member_is_down() {
+    let mut members = vec![MemberConfig::data_bearing(); 4];
+    members[0] = MemberConfig::data_bearing().with_votes(3);
+    let mut settings = pv0_settings(members);
+    settings.max_crashes = 2;
+    settings.pv0.max_elections = 2;
+    let model = ReplicaSetModel::new(settings);
+    let init = model.init_states();
+
+    // n0 down from the start, never restarted: the others may stand, but never win.
+    // They see three votes of six, not a majority, so none of them even stands
+    // (`CannotSeeMajority`).
+    let n0_down = crash(&model, &init[0], 0);
+    let explored = for_each_transition(
+        &model,
+        vec![n0_down],
+        |a| !matches!(a, ActorModelAction::Crash(_) | ActorModelAction::Recover(_)),
+        |_, _, next| {
+            assert!(
+                primaries(&model, next).is_empty(),
+                "a primary without the three-vote member"
+            );
+            assert_eq!(
+                next.history.elections, 0,
+                "a member stood without a majority in sight"
+            );
+        },
+    );
+    assert!(explored > 1);
+
+    // n1 and n2 down: n0 (3 votes) and n3 (1 vote) hold four of six and elect a primary.
+    let two_down = crash(&model, &crash(&model, &init[0], 1), 2);
+    let elected = search(
+        &model,
+        vec![two_down],
+        |a| !matches!(a, ActorModelAction::Crash(_) | ActorModelAction::Recover(_)),
+        |s| !primaries(&model, s).is_empty(),
+    );
+    assert!(elected.is_some(), "n0 and n3 elect a primary");
+}
+
+/// Seed 000 figures 5-7/5-8: the old primary restarts within the freshness window of its
+/// last write, wins again, and the member that was primary in between rolls back the
+/// newer writes it took. Protocol version 0 orders histories by timestamp alone: the old
+/// primary's clock has moved on while it was away (one clock jump), so its next write is
+/// "newer" than the writes of the primary in between. PROTOCOL.md §7, §8.
+#[test]
+fn seed_000_old_primary_restarts_wins_again_and_the_newer_writes_roll_back() {
+    let mut settings = pv0_settings(vec![MemberConfig::data_bearing(); 3]);
+    settings.writes = 3;
+    settings.write_concern = WriteConcern::Nodes(1);
+    settings.max_crashes = 1;
+    // The old primary keeps its writes across the restart (journaled as written).
+    settings.journal_lag = false;
+    settings.pv0.max_elections = 3;
+    settings.pv0.max_clock_jumps = 1;
+    settings.pv0.max_isolated = 1;
+    let model = ReplicaSetModel::new(settings);
+    let is = |a: &Action, id: u8, timer: Timer| matches!(a, ActorModelAction::Timeout(who, t) if usize::from(*who) == usize::from(id) && *t == timer);
+    let involves = |a: &Action, id: u8| {
+        let id = Id::from(usize::from(id));
+        match a {
+            ActorModelAction::Deliver { src, dst, .. } => *src == id || *dst == id,
+            ActorModelAction::Timeout(who, _) => *who == id,
+            _ => false,
+        }
+    };
+    let holds = |s: &State, id: u8, k: u8| {
+        model
+            .member(s, MemberId(id))
+            .oplog()
+            .find_write(WriteId(k))
+            .is_some()
+    };
+    let quiet = |a: &Action| {
+        !matches!(a, ActorModelAction::Crash(_) | ActorModelAction::Recover(_))
+            && !matches!(
+                a,
+                ActorModelAction::Timeout(_, Timer::Isolate | Timer::Rejoin | Timer::ClockJump)
+            )
+    };
+
+    // Figure 5-7: n0 is primary, write 1 is on every member.
+    let s = search(&model, model.init_states(), quiet, |s| {
+        primaries(&model, s) == [MemberId(0)]
+            && model.client(s).acked.len() == 1
+            && (0..3).all(|m| holds(s, m, 0))
+    })
+    .expect("n0 is elected and write 1 replicates");
+    // n0 fails; n1 is elected and takes write 2, which reaches nobody else.
+    let s = crash(&model, &s, 0);
+    let s = search(
+        &model,
+        vec![s],
+        |a| quiet(a) && !is(a, 2, Timer::Election),
+        |s| {
+            primaries(&model, s) == [MemberId(1)]
+                && model.client(s).acked.len() == 2
+                && !holds(s, 2, 1)
+        },
+    )
+    .expect("n1 is elected and acknowledges write 2 with w:1");
+    // n1 is cut off; n0 restarts, its clock having moved on, and is elected again
+    // (n2 knows no write newer than n0's last); it takes write 3.
+    let s = model
+        .next_state(&s, ActorModelAction::Timeout(Id::from(1), Timer::Isolate))
+        .expect("n1 can be cut off");
+    let s = model
+        .next_state(&s, ActorModelAction::Recover(Id::from(0)))
+        .expect("n0 restarts");
+    let s = search(
+        &model,
+        vec![s],
+        |a| {
+            (quiet(a) || is(a, 0, Timer::ClockJump))
+                && !involves(a, 1)
+                && !is(a, 2, Timer::Election)
+        },
+        |s| {
+            let last = |m: u8| model.member(s, MemberId(m)).oplog().last_optime();
+            primaries(&model, s).contains(&MemberId(0)) && holds(s, 0, 2) && last(0) > last(1)
+        },
+    )
+    .expect("n0 wins again and writes write 3");
+    let write2 = model.client(&s).acked[1];
+    // Figure 5-8: n1 rejoins, steps down, and syncs from n0, whose history is "newer":
+    // it rolls back write 2, which had been acknowledged.
+    let s = model
+        .next_state(&s, ActorModelAction::Timeout(Id::from(1), Timer::Rejoin))
+        .expect("n1 rejoins");
+    let s = search(&model, vec![s], quiet, |s| {
+        model
+            .member(s, MemberId(1))
+            .member
+            .rollback_file
+            .contains(&write2)
+    })
+    .expect("n1 rolls back write 2");
+    assert!(
+        holds(&s, 0, 0) && holds(&s, 0, 2),
+        "n0 keeps writes 1 and 3"
+    );
+    assert!(!holds(&s, 0, 1), "write 2 is on no surviving branch at n0");
+}
+
+/// Without terms, election safety means the vote lease holds: a voter does not vote for
+/// two members that are then primary at once within one lease (REPORT.md). The lease lives
+/// in memory only (`_voteLease`), so a voter that restarts may vote again at once: pv0's
+/// double vote, which pv1's durable `local.replset.election` prevents
+/// (models/bugs/durable-vote.toml is the pv1 counterpart).
+#[test]
+fn pv0_voter_that_restarts_forgets_its_lease_and_votes_twice() {
+    let mut settings = pv0_settings(vec![MemberConfig::data_bearing(); 3]);
+    settings.max_crashes = 1;
+    settings.pv0.max_elections = 2;
+    let model = ReplicaSetModel::new(settings.clone());
+    let double = search(
+        &model,
+        model.init_states(),
+        |_| true,
+        |s| primaries(&model, s).len() == 2 && !election_safety_holds(&model, s),
+    );
+    assert!(
+        double.is_some(),
+        "a restart lets a voter elect two primaries at once"
+    );
+    // Without crashes the lease is kept: no such state.
+    settings.max_crashes = 0;
+    let model = ReplicaSetModel::new(settings);
+    let mut checked = 0;
+    for_each_transition(
+        &model,
+        model.init_states(),
+        |_| true,
+        |_, _, next| {
+            assert!(election_safety_holds(&model, next));
+            checked += 1;
+        },
+    );
+    assert!(checked > 0);
+}
+
+fn election_safety_holds(model: &ReplicaSetModel, state: &State) -> bool {
+    let p = replcheck::protocol::properties::find("election_safety").expect("named property");
+    (p.condition)(model, state)
 }

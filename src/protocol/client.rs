@@ -13,16 +13,16 @@
 use super::messages::Msg;
 use super::node::{Node, Out};
 use super::replset::Settings;
-use super::types::{MemberId, OpTime, Term, WriteId};
+use super::types::{Entry, MemberId, WriteId};
 use std::borrow::Cow;
 
-/// The client's state: the primary it believes in (with that primary's term), and the
-/// optime of every acknowledged write, in order (write `k` is outstanding while
+/// The client's state: the primary it believes in (with that primary's election id), and
+/// the entry of every acknowledged write, in order (write `k` is outstanding while
 /// `acked.len() == k`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Client {
-    pub primary: Option<(MemberId, Term)>,
-    pub acked: Vec<OpTime>,
+    pub primary: Option<(MemberId, u8)>,
+    pub acked: Vec<Entry>,
 }
 
 impl Client {
@@ -32,10 +32,17 @@ impl Client {
         (next < settings.writes).then_some(WriteId(next))
     }
 
-    /// Whether a `hello` from a primary in `term` is news the client acts on: it is
-    /// newer than the primary it knows, and the client still has a write to send.
-    pub fn is_newer_primary(&self, settings: &Settings, term: Term) -> bool {
-        self.outstanding(settings).is_some() && self.primary.is_none_or(|(_, known)| term > known)
+    /// Whether a `hello` from `member`, primary with `election_id`, is news the client
+    /// acts on: it is newer than the primary it knows, and the client still has a write to
+    /// send. Under protocol version 0 election ids are the winners' clock readings, which
+    /// may tie; the `electionId` OIDs then differ in parts that order them arbitrarily, so
+    /// the client may take either.
+    pub fn is_newer_primary(&self, settings: &Settings, member: MemberId, election_id: u8) -> bool {
+        self.outstanding(settings).is_some()
+            && self.primary.is_none_or(|(known_member, known)| {
+                election_id > known
+                    || (settings.is_pv0() && election_id == known && member != known_member)
+            })
     }
 }
 
@@ -54,38 +61,32 @@ pub fn on_start() -> Client {
     }
 }
 
-/// A member says it is primary in a newer term: the client believes it and sends (or
-/// retries) its outstanding write there.
+/// A member says it is primary, newer than the one the client knows: the client believes
+/// it and sends (or retries) its outstanding write there.
 pub fn on_hello(
     settings: &Settings,
     c: &mut Cow<Client>,
     member: MemberId,
-    term: Term,
+    election_id: u8,
     o: &mut Out,
 ) {
-    if !c.is_newer_primary(settings, term) {
+    if !c.is_newer_primary(settings, member, election_id) {
         return;
     }
     let c = c.to_mut();
-    c.primary = Some((member, term));
+    c.primary = Some((member, election_id));
     send_write(settings, c, o);
 }
 
 /// The client records the acknowledgement of its outstanding write and sends the next
 /// write to the same primary. Once it has no write left it stops tracking the primary:
 /// nothing it would do depends on it any more, so finished clients are one state.
-pub fn on_ack(
-    settings: &Settings,
-    c: &mut Cow<Client>,
-    write: WriteId,
-    optime: OpTime,
-    o: &mut Out,
-) {
+pub fn on_ack(settings: &Settings, c: &mut Cow<Client>, write: WriteId, entry: Entry, o: &mut Out) {
     if c.outstanding(settings) != Some(write) {
         return;
     }
     let c = c.to_mut();
-    c.acked.push(optime);
+    c.acked.push(entry);
     if c.outstanding(settings).is_none() {
         c.primary = None;
     }

@@ -6,7 +6,7 @@
 //! healthy primary; leaving it out adds behaviours and hides none.
 
 use super::journal;
-use super::member::{observe_term, save, send_all, Ctx, LastVote, Member, Role};
+use super::member::{observe_term, save, send_all, Ctx, Election, LastVote, Member, Reign, Role};
 use super::messages::{Msg, Timer};
 use super::node::{Node, Out};
 use super::quorum;
@@ -135,7 +135,7 @@ pub fn on_election_timeout(ctx: Ctx<'_>, m: &mut Cow<Member>, o: &mut Out) {
         return;
     }
     m.role = Role::Secondary {
-        election: Some(votes),
+        election: Some(Election::Votes(votes)),
     };
     let request = Msg::RequestVote {
         term: m.term,
@@ -178,8 +178,7 @@ pub fn on_request_vote(
 pub fn on_vote(ctx: Ctx<'_>, m: &mut Cow<Member>, voter: MemberId, term: Term, o: &mut Out) {
     observe_term(ctx, m, term, o);
     let Role::Secondary {
-        election: Some(votes),
-        ..
+        election: Some(Election::Votes(votes)),
     } = m.role
     else {
         return;
@@ -192,8 +191,8 @@ pub fn on_vote(ctx: Ctx<'_>, m: &mut Cow<Member>, voter: MemberId, term: Term, o
     let m = m.to_mut();
     if quorum::is_vote_majority(&ctx.settings.replset, votes) {
         become_primary(ctx, m, o);
-    } else if let Role::Secondary { election, .. } = &mut m.role {
-        *election = Some(votes);
+    } else if let Role::Secondary { election } = &mut m.role {
+        *election = Some(Election::Votes(votes));
     }
 }
 
@@ -201,16 +200,24 @@ pub fn on_vote(ctx: Ctx<'_>, m: &mut Cow<Member>, voter: MemberId, term: Term, o
 /// term, the entry through which it can later commit anything (PROTOCOL.md §3, §5). It
 /// tells the others through a heartbeat.
 pub fn become_primary(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
-    m.oplog.append(m.term, Op::NewPrimary(ctx.id));
+    m.oplog
+        .append(m.oplog.next_optime(m.term), 0, Op::NewPrimary(ctx.id));
     m.role = Role::Primary {
         progress: vec![Position::default(); ctx.settings.replset.len()],
         waiter: None,
+        election_time: 0,
+        reign: Reign::default(),
     };
     journal::after_oplog_change(ctx, m, o);
     o.cancel_timer(Timer::Election);
     o.set_timer(Timer::StepDown, model_timeout());
     replication::send_heartbeats(ctx, m, o);
-    o.send(Node::client_id(ctx.settings), Msg::Hello { term: m.term });
+    o.send(
+        Node::client_id(ctx.settings),
+        Msg::Hello {
+            election_id: m.term.0,
+        },
+    );
     // A set whose write majority is the primary alone commits the no-op at once.
     replication::advance_commit_point(ctx, m, o);
 }

@@ -8,6 +8,7 @@ use super::election;
 use super::journal;
 use super::messages::{Msg, Timer};
 use super::node::{Node, Out};
+use super::pv0;
 use super::replication;
 use super::replset::Settings;
 use super::rollback;
@@ -33,18 +34,67 @@ pub struct Waiter {
     pub optime: OpTime,
 }
 
+/// A candidate's election in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Election {
+    /// Protocol version 1: the members that granted their vote in this member's term,
+    /// itself included.
+    Votes(MemberSet),
+    /// Protocol version 0, round 1 (`FreshnessChecker`): `replSetFresh` went to `targets`;
+    /// `replied` answered without objection.
+    Freshness {
+        targets: MemberSet,
+        replied: MemberSet,
+    },
+    /// Protocol version 0, round 2 (`ElectCmdRunner`): `replSetElect` went to `targets`;
+    /// `replied` answered; `tally` counts the votes so far, its own included (a veto makes
+    /// it negative). Ghost, for `election_safety` only: `rivals`, the members some voter
+    /// of this round had voted for within the same vote lease.
+    Elect {
+        targets: MemberSet,
+        replied: MemberSet,
+        tally: i16,
+        rivals: MemberSet,
+    },
+}
+
+/// What the model records about a primary's election for the properties only (ghost
+/// state, PROTOCOL.md §8): MongoDB keeps none of it. Under protocol version 1 it stays
+/// zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Reign {
+    /// The number of this election among all won so far (1 = the first primary); also the
+    /// `h` of the entries this primary writes.
+    pub seq: u8,
+    /// How many client writes had been acknowledged when it won: it is a later primary
+    /// than each of them.
+    pub acked_before: u8,
+    /// Members its voters had voted for within the same vote lease (`Election::Elect`).
+    pub rivals: MemberSet,
+}
+
+/// What one member knows of another from heartbeats (protocol version 0; `MemberHeartbeatData`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct PeerView {
+    pub state: MemberState,
+    pub last: OpTime,
+}
+
 /// What a member does in its current member state, with the data only that state needs
 /// (so that leaving a state forgets it, and equal situations are equal states).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Role {
-    /// A secondary replicates; while `election` is set it is a candidate counting the votes
-    /// it has received.
-    Secondary { election: Option<MemberSet> },
+    /// A secondary replicates; while `election` is set it is a candidate.
+    Secondary { election: Option<Election> },
     /// The primary knows every member's last applied and last durable optimes (`progress`,
     /// indexed by member, its own included) and may be waiting to acknowledge a write.
+    /// Under protocol version 0 it has an election time (a tick of its clock, which
+    /// heartbeats and `hello` report) and the model keeps ghost data on its election.
     Primary {
         progress: Vec<Position>,
         waiter: Option<Waiter>,
+        election_time: u8,
+        reign: Reign,
     },
     /// Rolling back to the common point with its sync source; afterwards the member must
     /// replicate up to `min_valid` (the source's last optime) before it is consistent.
@@ -73,6 +123,21 @@ pub struct Member {
     pub role: Role,
     /// The model's rollback files: every entry this member ever rolled back, in order.
     pub rollback_file: Vec<Entry>,
+    /// Protocol version 0 only (zero, empty or `None` under version 1):
+    /// - `clock`: the counter that stamps oplog entries (`getNextGlobalTimestamp`), raised
+    ///   to every entry applied and by clock jumps; restart resets it to the last entry;
+    /// - `lease`: the 30-second vote lease (`_voteLease`), in memory only;
+    /// - `pledge`: ghost copy of the lease that a restart does not clear, for
+    ///   `election_safety`;
+    /// - `isolated`: heartbeats between this member and all others fail;
+    /// - `view`: what heartbeats say of each member (indexed by member; `None` = DOWN).
+    ///   It is derived, not remembered: the model refreshes it after every step from the
+    ///   other members' states and the isolation flags (`pv0::refresh_views`).
+    pub clock: u8,
+    pub lease: Option<MemberId>,
+    pub pledge: Option<MemberId>,
+    pub isolated: bool,
+    pub view: Vec<Option<PeerView>>,
 }
 
 /// What survives a crash (PROTOCOL.md §3, §6, §7): the term, the vote, the journaled prefix
@@ -84,6 +149,8 @@ pub struct Durable {
     pub last_vote: Option<LastVote>,
     pub oplog: Oplog,
     pub rollback_file: Vec<Entry>,
+    /// Ghost (protocol version 0): the vote lease as it would be had it been kept.
+    pub pledge: Option<MemberId>,
 }
 
 impl Member {
@@ -129,6 +196,7 @@ impl Member {
             last_vote: self.last_vote,
             oplog: self.oplog.prefix(self.journaled),
             rollback_file: self.rollback_file.clone(),
+            pledge: self.pledge,
         }
     }
 }
@@ -176,11 +244,13 @@ pub fn save(m: &Member, o: &mut Out) {
 /// a data-bearing member comes up as SECONDARY and starts looking for a sync source; an
 /// arbiter comes up as ARBITER. Nothing volatile survives.
 pub fn on_start(ctx: Ctx<'_>, durable: Option<&Durable>, o: &mut Out) -> Member {
+    let first_start = durable.is_none();
     let durable = durable.cloned().unwrap_or(Durable {
         term: Term(0),
         last_vote: None,
-        oplog: Oplog::new(),
+        oplog: pv0::initial_oplog(ctx),
         rollback_file: Vec::new(),
+        pledge: None,
     });
     // Bug variant `durable_vote = false`: the vote is not kept across a restart.
     let last_vote = durable
@@ -195,12 +265,20 @@ pub fn on_start(ctx: Ctx<'_>, durable: Option<&Durable>, o: &mut Out) -> Member 
         commit_point: OpTime::NULL,
         role: Role::Arbiter { primary: None },
         rollback_file: durable.rollback_file,
+        clock: 0,
+        lease: None,
+        pledge: durable.pledge,
+        isolated: false,
+        view: Vec::new(),
     };
     if !ctx.is_arbiter() {
         election::become_secondary(ctx, &mut m, o);
         replication::open_queries(ctx, &m, o);
     } else if ctx.may_stand() {
         o.set_timer(Timer::Election, model_timeout());
+    }
+    if ctx.settings.is_pv0() {
+        pv0::on_start(ctx, &mut m, first_start, o);
     }
     m
 }
@@ -226,6 +304,14 @@ pub fn on_msg(ctx: Ctx<'_>, m: &mut Cow<Member>, src: MemberId, msg: Msg, o: &mu
             position,
         } => replication::on_update_position(ctx, m, term, member, position, o),
         Msg::Write { write } => writes::on_write(ctx, m, src, write, o),
+        Msg::Fresh { last } => pv0::on_fresh(ctx, m, src, last, o),
+        Msg::FreshReply {
+            last,
+            fresher,
+            veto,
+        } => pv0::on_fresh_reply(ctx, m, src, last, fresher, veto, o),
+        Msg::Elect => pv0::on_elect(ctx, m, src, o),
+        Msg::ElectReply { ballot, rival } => pv0::on_elect_reply(ctx, m, src, ballot, rival, o),
         Msg::WriteAck { .. } | Msg::Hello { .. } => {}
     }
 }
@@ -233,11 +319,16 @@ pub fn on_msg(ctx: Ctx<'_>, m: &mut Cow<Member>, src: MemberId, msg: Msg, o: &mu
 /// Routes a timer to its handler.
 pub fn on_timeout(ctx: Ctx<'_>, m: &mut Cow<Member>, timer: Timer, o: &mut Out) {
     match timer {
+        Timer::Election if ctx.settings.is_pv0() => pv0::on_election_timeout(ctx, m, o),
         Timer::Election => election::on_election_timeout(ctx, m, o),
         Timer::StepDown => election::on_step_down_timeout(ctx, m, o),
         Timer::FinishRollback => rollback::on_finish_rollback(ctx, m, o),
         Timer::PrimaryUnreachable => election::on_primary_unreachable(ctx, m, o),
         Timer::JournalFlush => journal::on_journal_flush(ctx, m, o),
+        Timer::Isolate => pv0::on_isolate(ctx, m, o),
+        Timer::Rejoin => pv0::on_rejoin(ctx, m, o),
+        Timer::LeaseExpires => pv0::on_lease_expires(ctx, m, o),
+        Timer::ClockJump => pv0::on_clock_jump(ctx, m, o),
     }
 }
 
@@ -251,7 +342,7 @@ pub fn observe_term(ctx: Ctx<'_>, m: &mut Cow<Member>, term: Term, o: &mut Out) 
     m.term = term;
     match &mut m.role {
         Role::Primary { .. } => election::step_down(ctx, m, o),
-        Role::Secondary { election, .. } => *election = None,
+        Role::Secondary { election } => *election = None,
         _ => {}
     }
     save(m, o);

@@ -5,7 +5,7 @@
 //! reads. Timers carry no member ids (STATERIGHT.md defect 3: symmetry never rewrites
 //! them).
 
-use super::types::{MemberId, OpTime, Oplog, Position, Term, WriteId};
+use super::types::{Entry, MemberId, OpTime, Oplog, Position, Term, WriteId};
 
 /// A message on the network.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -44,18 +44,63 @@ pub enum Msg {
     /// A client write (an insert with the model's write concern; a retryable write, so a
     /// retry of a write the primary already holds is not applied twice).
     Write { write: WriteId },
-    /// The primary acknowledges a write whose write concern is satisfied.
-    WriteAck { write: WriteId, optime: OpTime },
+    /// The primary acknowledges a write whose write concern is satisfied: the entry it
+    /// wrote.
+    WriteAck { write: WriteId, entry: Entry },
     /// A new primary's `hello` reply as the client's driver sees it: "I am the writable
-    /// primary", with its term as the election id.
-    Hello { term: Term },
+    /// primary", with its election id: the term under protocol version 1; under version 0
+    /// the election time from the winner's clock (the `electionId` OID begins with the
+    /// winner's wall-clock seconds).
+    Hello { election_id: u8 },
+    /// Protocol version 0, round 1: `replSetFresh` with the candidate's last optime.
+    Fresh { last: OpTime },
+    /// The answer to `replSetFresh`: the voter's last optime, whether it knows a fresher
+    /// optime than the candidate's, and whether it vetoes the candidate.
+    FreshReply {
+        last: OpTime,
+        fresher: bool,
+        veto: bool,
+    },
+    /// Protocol version 0, round 2: `replSetElect`.
+    Elect,
+    /// The answer to `replSetElect`. Ghost, for `election_safety` only: `rival`, the
+    /// member this voter had voted for within its current vote lease, if the lease was lost
+    /// in a restart and the vote went to another member.
+    ElectReply {
+        ballot: Ballot,
+        rival: Option<MemberId>,
+    },
+}
+
+/// A voter's answer in pv0's elect round (`prepareElectResponse`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Ballot {
+    /// "yea": all the voter's votes.
+    Yea(u8),
+    /// 0: the voter's lease is held for another candidate.
+    No,
+    /// -10000: the voter is or knows a primary, or knows a better candidate.
+    Veto,
+}
+
+impl Ballot {
+    /// The number `ElectCmdRunner` adds to its tally.
+    pub fn votes(self) -> i16 {
+        match self {
+            Ballot::Yea(n) => i16::from(n),
+            Ballot::No => 0,
+            Ballot::Veto => -10000,
+        }
+    }
 }
 
 /// Timers: each may fire at any moment while set, which is how an untimed model says "a
 /// timeout may expire now".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Timer {
-    /// A secondary's election timeout: it has not heard from a primary and stands.
+    /// A secondary's election timeout: it has not heard from a primary and stands. Under
+    /// protocol version 0 it also ends a freshness or elect round still waiting for
+    /// answers.
     Election,
     /// A primary's liveness check fails (it cannot see a majority) or it is asked to step
     /// down.
@@ -67,4 +112,14 @@ pub enum Timer {
     /// A data-bearing member's journal group commit: its volatile oplog tail becomes
     /// durable (set only while there is a tail and a crash could lose it).
     JournalFlush,
+    /// Protocol version 0: the member is cut off: heartbeats between it and every other
+    /// member fail, and each side sees the other DOWN.
+    Isolate,
+    /// Protocol version 0: the member's heartbeats get through again.
+    Rejoin,
+    /// Protocol version 0: 30 seconds pass after a vote; the vote lease expires.
+    LeaseExpires,
+    /// Protocol version 0: this member's clock moves ahead of the timestamps it has seen
+    /// (wall time passing, or clock skew), within the model's budget of jumps.
+    ClockJump,
 }

@@ -1,4 +1,4 @@
-//! The replica-set protocol (pv1) as stateright actors. This module knows nothing of files
+//! The replica-set protocol (protocol versions 1 and 0) as stateright actors. This module knows nothing of files
 //! or terminals: it takes `Settings` and gives a `ReplicaSetModel`.
 
 pub mod client;
@@ -11,6 +11,7 @@ pub mod narrate;
 pub mod network;
 pub mod node;
 pub mod properties;
+pub mod pv0;
 pub mod quorum;
 pub mod replication;
 pub mod replset;

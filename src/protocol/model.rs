@@ -13,12 +13,13 @@
 //!   message to a member that is down, whose connections are gone (`network::obsolete`).
 
 use super::client::Client;
-use super::member::Member;
+use super::member::{Election, Member, Role};
 use super::messages::{Msg, Timer};
 use super::narrate;
 use super::network;
 use super::node::{Node, NodeState};
 use super::properties;
+use super::pv0;
 use super::replset::Settings;
 use super::types::{MemberId, MemberState, Oplog};
 use stateright::actor::{
@@ -27,9 +28,21 @@ use stateright::actor::{
 use stateright::{Model, Path, Property};
 use std::sync::Arc;
 
-/// A state of the whole system. The history stateright lets a model keep beside the actors
-/// counts the crashes so far, when the model bounds them (`Settings::crash_budget`).
-pub type State = ActorModelState<Node, u8>;
+/// A state of the whole system, with the history stateright lets a model keep beside the
+/// actors (`History`).
+pub type State = ActorModelState<Node, History>;
+
+/// What the model counts across a whole execution, for its bounds and ghost state: crashes
+/// (when `Settings::crash_budget` bounds them), and under protocol version 0 the elections
+/// held (a member standing), the elections won and the clock jumps. It names no member, so
+/// symmetry reduction leaves it alone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct History {
+    pub crashes: u8,
+    pub elections: u8,
+    pub wins: u8,
+    pub clock_jumps: u8,
+}
 /// One step: a message delivered or lost, a timer firing, a crash or a restart.
 pub type Action = ActorModelAction<Msg, Timer, ()>;
 
@@ -37,7 +50,7 @@ pub type Action = ActorModelAction<Msg, Timer, ()>;
 #[derive(Clone)]
 pub struct ReplicaSetModel {
     settings: Arc<Settings>,
-    actors: ActorModel<Node, (), u8>,
+    actors: ActorModel<Node, (), History>,
 }
 
 /// One member as the properties and traces see it.
@@ -75,7 +88,7 @@ impl ReplicaSetModel {
             id,
             settings: Arc::clone(&settings),
         });
-        let actors = ActorModel::new((), 0)
+        let actors = ActorModel::new((), History::default())
             .actors(members)
             .actor(Node::Client {
                 settings: Arc::clone(&settings),
@@ -140,6 +153,75 @@ impl ReplicaSetModel {
         state.actor_states[i] = Arc::new(restarted);
     }
 
+    /// Protocol version 0 has no terms to bound or to order primaries by (PROTOCOL.md §8).
+    /// The model counts the elections held (a member standing; `Pv0Settings::max_elections`
+    /// bounds them) and gives a member that became primary in this step the number of its
+    /// win (which also serves as the `h` of the entries it writes) and the number of writes
+    /// acknowledged before it (it is a "later primary" than each of them): ghost state.
+    fn record_elections(&self, prev: &State, next: &mut State) {
+        let acked = u8::try_from(self.client(next).acked.len()).expect("fewer than 256 writes");
+        let standing =
+            |m: &Member| m.is_primary() || matches!(m.role, Role::Secondary { election: Some(_) });
+        for i in 0..self.settings.replset.len() {
+            let NodeState::Member(before) = &*prev.actor_states[i] else {
+                continue;
+            };
+            let NodeState::Member(m) = &*next.actor_states[i] else {
+                continue;
+            };
+            if !standing(before) && standing(m) {
+                next.history.elections += 1;
+            }
+            if before.is_primary() || !m.is_primary() {
+                continue;
+            }
+            next.history.wins += 1;
+            let seq = next.history.wins;
+            let mut member = m.clone();
+            if let Role::Primary { reign, .. } = &mut member.role {
+                reign.seq = seq;
+                reign.acked_before = acked;
+            }
+            next.actor_states[i] = Arc::new(NodeState::Member(member));
+        }
+    }
+
+    /// Protocol version 0: whether a member's vote lease is for a candidate still in its
+    /// elect round. The lease (30 s from the vote) outlasts that round: the candidate sent
+    /// `replSetElect` before the vote with a 30-second command timeout, and took its own
+    /// lease just before (`voteForMyself`). The model's timers are untimed, so this one
+    /// ordering of real time is enforced here.
+    fn lease_outlasts_round(&self, state: &State, id: Id) -> bool {
+        let i = usize::from(id);
+        if i >= self.settings.replset.len() {
+            return false;
+        }
+        let Some(candidate) = self.member(state, MemberId(i as u8)).member.lease else {
+            return false;
+        };
+        let c = self.member(state, candidate);
+        !c.down
+            && matches!(
+                c.member.role,
+                Role::Secondary {
+                    election: Some(Election::Elect { .. })
+                }
+            )
+    }
+
+    /// Protocol version 0: every member's heartbeat view, from the states after the step
+    /// (`pv0::refresh_views`). Only members whose view changed are rewritten.
+    fn refresh_views(&self, state: &mut State) {
+        let n = self.settings.replset.len();
+        let mut members: Vec<Member> = self.members(state).map(|m| m.member.clone()).collect();
+        pv0::refresh_views(&mut members, &state.crashed[..n]);
+        for (i, m) in members.into_iter().enumerate() {
+            if self.member(state, MemberId(i as u8)).member.view != m.view {
+                state.actor_states[i] = Arc::new(NodeState::Member(m));
+            }
+        }
+    }
+
     /// Applies the network's rules (`network`) after a step from `prev` to `state`: absorbs
     /// duplicates, lets newly sent messages replace what they supersede, and removes
     /// messages that can no longer do anything.
@@ -183,7 +265,12 @@ impl Model for ReplicaSetModel {
         self.actors
             .init_states()
             .into_iter()
-            .map(|s| self.settle_network(None, s))
+            .map(|mut s| {
+                if self.settings.is_pv0() {
+                    self.refresh_views(&mut s);
+                }
+                self.settle_network(None, s)
+            })
             .collect()
     }
 
@@ -193,12 +280,20 @@ impl Model for ReplicaSetModel {
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
         self.actors.actions(state, actions);
         let client = self.client_index();
-        let budget_spent = self
+        let crashes_spent = self
             .settings
             .crash_budget
-            .is_some_and(|budget| state.history >= budget);
+            .is_some_and(|budget| state.history.crashes >= budget);
+        let jumps_spent = state.history.clock_jumps >= self.settings.pv0.max_clock_jumps;
+        let isolated = self.members(state).filter(|m| m.member.isolated).count();
+        let isolation_spent = isolated >= usize::from(self.settings.pv0.max_isolated);
         actions.retain(|a| match a {
-            ActorModelAction::Crash(id) => usize::from(*id) != client && !budget_spent,
+            ActorModelAction::Crash(id) => usize::from(*id) != client && !crashes_spent,
+            ActorModelAction::Timeout(_, Timer::ClockJump) => !jumps_spent,
+            ActorModelAction::Timeout(_, Timer::Isolate) => !isolation_spent,
+            ActorModelAction::Timeout(id, Timer::LeaseExpires) => {
+                !self.lease_outlasts_round(state, *id)
+            }
             _ => true,
         });
     }
@@ -208,12 +303,20 @@ impl Model for ReplicaSetModel {
             ActorModelAction::Crash(id) => Some(id),
             _ => None,
         };
+        let jumped = matches!(action, ActorModelAction::Timeout(_, Timer::ClockJump));
         let mut next = self.actors.next_state(state, action)?;
         if let Some(id) = crashed {
             self.forget_volatile(&mut next, id);
             if self.settings.crash_budget.is_some() {
-                next.history += 1;
+                next.history.crashes += 1;
             }
+        }
+        if self.settings.is_pv0() {
+            if jumped {
+                next.history.clock_jumps += 1;
+            }
+            self.record_elections(state, &mut next);
+            self.refresh_views(&mut next);
         }
         Some(self.settle_network(Some(state), next))
     }
@@ -222,9 +325,13 @@ impl Model for ReplicaSetModel {
         properties::stateright_properties()
     }
 
-    /// The model's bound: no member's term beyond `max_term` (bounds live here, outside
-    /// the protocol, as in MongoDB's TLA+ model-checking wrappers).
+    /// The model's bound: no member's term beyond `max_term`; under protocol version 0, no
+    /// more than `max_elections` elections held (bounds live here, outside the protocol, as
+    /// in MongoDB's TLA+ model-checking wrappers).
     fn within_boundary(&self, state: &State) -> bool {
+        if self.settings.is_pv0() {
+            return state.history.elections <= self.settings.pv0.max_elections;
+        }
         self.members(state)
             .all(|m| m.member.term <= self.settings.max_term)
     }

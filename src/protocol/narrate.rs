@@ -7,9 +7,10 @@
 
 use super::client::Client;
 use super::election::{self, VoteRequest};
-use super::member::{Ctx, Member, Role};
-use super::messages::{Msg, Timer};
+use super::member::{Ctx, Election, Member, Role};
+use super::messages::{Ballot, Msg, Timer};
 use super::model::{Action, MemberView, ReplicaSetModel, State};
+use super::pv0;
 use super::rollback;
 use super::types::{Entry, MemberId, OpTime, WriteId};
 use stateright::actor::{ActorModelAction, Envelope, Id};
@@ -56,8 +57,23 @@ pub fn message(msg: &Msg) -> String {
             position.applied, position.durable
         ),
         Msg::Write { write } => format!("insert({write})"),
-        Msg::WriteAck { write, optime } => format!("ok({write} at {optime})"),
-        Msg::Hello { term } => format!("hello(primary, term {term})"),
+        Msg::WriteAck { write, entry } => format!("ok({write} at {})", entry.optime),
+        Msg::Hello { election_id } => format!("hello(primary, election id {election_id})"),
+        Msg::Fresh { last } => format!("replSetFresh(last {last})"),
+        Msg::FreshReply {
+            last,
+            fresher,
+            veto,
+        } => format!("fresh reply(last {last}, fresher {fresher}, veto {veto})"),
+        Msg::Elect => "replSetElect".to_string(),
+        Msg::ElectReply { ballot, .. } => match ballot {
+            Ballot::Yea(n) => format!(
+                "elect reply(yea, {n} vote{})",
+                if *n == 1 { "" } else { "s" }
+            ),
+            Ballot::No => "elect reply(0: lease held for another)".to_string(),
+            Ballot::Veto => "elect reply(veto -10000)".to_string(),
+        },
     }
 }
 
@@ -84,6 +100,10 @@ pub fn label(model: &ReplicaSetModel, action: &Action) -> String {
                 Timer::FinishRollback => format!("{who}: finish rollback"),
                 Timer::PrimaryUnreachable => format!("{who}: primary unreachable"),
                 Timer::JournalFlush => format!("{who}: journal flush"),
+                Timer::Isolate => format!("{who}: cut off"),
+                Timer::Rejoin => format!("{who}: reconnects"),
+                Timer::LeaseExpires => format!("{who}: vote lease expires"),
+                Timer::ClockJump => format!("{who}: clock jumps ahead"),
             }
         }
         ActorModelAction::Crash(id) => format!("{} crashes", name(model, *id)),
@@ -131,11 +151,16 @@ pub fn describe(model: &ReplicaSetModel, before: &State, action: &Action, after:
             message(msg)
         ),
         ActorModelAction::Timeout(id, timer) => match member_of(model, before, *id) {
-            Some((m, pre)) => timeout(m, pre, model.member(after, m).member, *timer),
+            Some((m, pre)) => timeout(model, m, pre, model.member(after, m).member, *timer),
             None => "client: timer".to_string(),
         },
         ActorModelAction::Crash(id) => format!("{} crashes: DOWN", name(model, *id)),
         ActorModelAction::Recover(id) => match member_of(model, after, *id) {
+            Some((m, post)) if model.settings().is_pv0() => format!(
+                "{m} restarts as {} with oplog {}, its vote lease forgotten",
+                post.member_state(),
+                post.oplog
+            ),
             Some((m, post)) => format!(
                 "{m} restarts as {} in term {} with oplog {}",
                 post.member_state(),
@@ -197,20 +222,13 @@ fn delivered(
                     "{id} receives {from}'s vote and wins the election for term {term}: PRIMARY, writes the new-primary no-op {}",
                     post.last_optime()
                 )
-            } else if matches!(
-                post.role,
+            } else if let (
+                true,
                 Role::Secondary {
-                    election: Some(_),
-                    ..
-                }
-            ) && post != pre
+                    election: Some(Election::Votes(votes)),
+                },
+            ) = (post != pre, &post.role)
             {
-                let votes = match post.role {
-                    Role::Secondary {
-                        election: Some(v), ..
-                    } => v.to_string(),
-                    _ => String::new(),
-                };
                 format!("{id} receives {from}'s vote for term {term} (votes: {votes})")
             } else {
                 format!("{id} ignores {from}'s late vote for term {term}")
@@ -238,7 +256,7 @@ fn delivered(
             if pre.oplog.contains_optime(*last) {
                 format!(
                     "{id} answers {from}'s getMore after {last} with {}",
-                    entries(pre.oplog.after(last.index))
+                    entries(pre.oplog.after(pre.oplog.position_of(*last).unwrap_or(0)))
                 )
             } else {
                 format!(
@@ -262,7 +280,7 @@ fn delivered(
                     entries(removed)
                 )
             } else if post.oplog != pre.oplog {
-                let applied = &post.oplog.entries()[pre.oplog.len()..];
+                let applied = &post.oplog.entries()[pre.oplog.len().min(post.oplog.len())..];
                 let mut text = format!("{id} applies {} from sync source {from}", entries(applied));
                 if post.commit_point != pre.commit_point {
                     text.push_str(&format!("; commit point {}", post.commit_point));
@@ -331,6 +349,81 @@ fn delivered(
         Msg::WriteAck { .. } | Msg::Hello { .. } => {
             format!("{id} ignores a message meant for the client")
         }
+        Msg::Fresh { last } => {
+            let latest_fresher = pre
+                .view
+                .iter()
+                .flatten()
+                .map(|v| v.last)
+                .fold(pre.last_optime(), OpTime::max)
+                > *last;
+            match (latest_fresher, pv0::veto_reason(ctx, pre, src)) {
+                (_, Some(reason)) => {
+                    format!("{id} vetoes {from} in the freshness round: {reason}")
+                }
+                (true, None) => {
+                    format!(
+                        "{id} answers {from}'s replSetFresh: it knows a fresher optime than {last}"
+                    )
+                }
+                (false, None) => format!(
+                    "{id} answers {from}'s replSetFresh: no objection (its own last {})",
+                    pre.last_optime()
+                ),
+            }
+        }
+        Msg::FreshReply { .. } | Msg::ElectReply { .. } => pv0_round(id, pre, post, from),
+        Msg::Elect => {
+            if let Some(reason) = pv0::elect_veto_reason(ctx, pre, src) {
+                format!("{id} vetoes {from} in the elect round (-10000): {reason}")
+            } else if post.lease == Some(src) {
+                let votes = model.settings().replset.member(id).votes;
+                let broken = match pre.pledge {
+                    Some(p) if p != src && pre.lease.is_none() => {
+                        format!(" — within the lease it gave {p}, which it lost in its restart")
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    "{id} votes for {from} ({votes} vote{}) and takes a 30 s lease for it{broken}",
+                    if votes == 1 { "" } else { "s" }
+                )
+            } else {
+                format!(
+                    "{id} answers 0 to {from}: its vote lease is held for {}",
+                    pre.lease
+                        .map_or("another member".to_string(), |l| l.to_string())
+                )
+            }
+        }
+    }
+}
+
+/// What a pv0 candidate did with an answer in the freshness or elect round.
+fn pv0_round(id: MemberId, pre: &Member, post: &Member, from: &str) -> String {
+    match (&pre.role, &post.role) {
+        (_, Role::Primary { election_time, .. }) if !pre.is_primary() => format!(
+            "{id} counts {from}'s answer and wins: PRIMARY, election time {election_time} (no entry written)"
+        ),
+        (Role::Secondary { election: Some(_) }, Role::Secondary { election: None }) => {
+            format!("{id} gives up its election after {from}'s answer")
+        }
+        (
+            Role::Secondary {
+                election: Some(Election::Freshness { .. }),
+            },
+            Role::Secondary {
+                election: Some(Election::Elect { .. }),
+            },
+        ) => format!("{id} passes the freshness round: takes its own vote lease and sends replSetElect"),
+        (
+            _,
+            Role::Secondary {
+                election: Some(Election::Elect { tally, .. }),
+            },
+        ) if pre != post => format!("{id} counts {from}'s answer: {tally} vote(s) so far"),
+        _ if pre != post => format!("{id} counts {from}'s answer"),
+        _ => format!("{id} ignores {from}'s late answer"),
     }
 }
 
@@ -342,26 +435,80 @@ fn client_delivery(
     msg: &Msg,
 ) -> String {
     match msg {
-        Msg::WriteAck { write, optime } if post.acked.len() > pre.acked.len() => format!(
-            "client: {write} acknowledged with {} at {optime} by {from}",
-            model.settings().write_concern
+        Msg::WriteAck { write, entry } if post.acked.len() > pre.acked.len() => format!(
+            "client: {write} acknowledged with {} at {} by {from}",
+            model.settings().write_concern,
+            entry.optime
         ),
         Msg::WriteAck { write, .. } => {
             format!("client: ignores {from}'s late acknowledgement of {write}")
         }
-        Msg::Hello { term } if post.primary != pre.primary => match pre
-            .outstanding(model.settings())
-        {
-            Some(w) => format!("client: learns {from} is primary in term {term}; sends {w} there"),
-            None => format!("client: learns {from} is primary in term {term}"),
-        },
-        Msg::Hello { term } => format!("client: ignores {from}'s hello from term {term}"),
+        Msg::Hello { election_id } if post.primary != pre.primary => {
+            let which = election_id_words(model, *election_id);
+            match pre.outstanding(model.settings()) {
+                Some(w) => format!("client: learns {from} is primary ({which}); sends {w} there"),
+                None => format!("client: learns {from} is primary ({which})"),
+            }
+        }
+        Msg::Hello { election_id } => format!(
+            "client: ignores {from}'s hello ({}): not newer than the primary it knows",
+            election_id_words(model, *election_id)
+        ),
         other => format!("client: ignores {}", message(other)),
     }
 }
 
-fn timeout(id: MemberId, pre: &Member, post: &Member, timer: Timer) -> String {
+/// The election id as the client sees it.
+fn election_id_words(model: &ReplicaSetModel, election_id: u8) -> String {
+    if model.settings().is_pv0() {
+        format!("election time {election_id}")
+    } else {
+        format!("term {election_id}")
+    }
+}
+
+fn timeout(
+    model: &ReplicaSetModel,
+    id: MemberId,
+    pre: &Member,
+    post: &Member,
+    timer: Timer,
+) -> String {
     match timer {
+        Timer::Election if model.settings().is_pv0() => match (&pre.role, &post.role) {
+            (_, Role::Primary { election_time, .. }) if !pre.is_primary() => format!(
+                "{id}'s round times out with a majority: PRIMARY, election time {election_time}"
+            ),
+            (
+                Role::Secondary { election: None },
+                Role::Secondary {
+                    election: Some(Election::Freshness { targets, .. }),
+                },
+            ) => format!(
+                "{id} stands for election (knows no primary, sees a majority, last {}): replSetFresh to {targets}",
+                post.last_optime()
+            ),
+            (
+                Role::Secondary {
+                    election: Some(Election::Freshness { .. }),
+                },
+                Role::Secondary {
+                    election: Some(Election::Elect { .. }),
+                },
+            ) => format!(
+                "{id}'s freshness round times out with enough answers: takes its own vote lease and sends replSetElect"
+            ),
+            (Role::Secondary { election: Some(_) }, Role::Secondary { election: None }) => {
+                format!("{id}'s election round times out: it gives up")
+            }
+            _ => format!("{id}: election timeout (nothing to do)"),
+        },
+        Timer::Isolate => format!(
+            "{id} is cut off: its heartbeats to and from every other member fail (each side sees the other DOWN)"
+        ),
+        Timer::Rejoin => format!("{id}'s heartbeats get through again"),
+        Timer::LeaseExpires => format!("{id}'s vote lease expires (30 s pass)"),
+        Timer::ClockJump => format!("{id}'s clock jumps ahead to {}", post.clock),
         Timer::Election => {
             let mut text = format!("{id} starts an election for term {}", post.term);
             if post.is_primary() {
@@ -411,19 +558,30 @@ pub fn state_table(model: &ReplicaSetModel, state: &State) -> Vec<String> {
 pub fn member_line(m: &MemberView<'_>) -> String {
     let member = m.member;
     let state = m.member_state();
+    // Protocol version 0 (the only one with heartbeat views) has no terms to show.
+    let term = if member.view.is_empty() {
+        format!("term {}  ", member.term)
+    } else {
+        String::new()
+    };
     if model_is_arbiter(member) {
-        return format!("{:<3} {:<10} term {}", m.id, state.to_string(), member.term);
+        return format!("{:<3} {:<10} {}", m.id, state.to_string(), term.trim_end());
     }
     let mut line = format!(
-        "{:<3} {:<10} term {}  oplog {}  commit point {}",
+        "{:<3} {:<10} {term}oplog {}  commit point {}",
         m.id,
         state.to_string(),
-        member.term,
         member.oplog,
         member.commit_point
     );
     if member.has_volatile_tail() {
         line.push_str(&format!("  journaled up to {}", member.durable_optime()));
+    }
+    if member.clock != 0 {
+        line.push_str(&format!("  clock {}", member.clock));
+        if let Some(l) = member.lease {
+            line.push_str(&format!("  lease for {l}"));
+        }
     }
     if !member.rollback_file.is_empty() {
         line.push_str(&format!("  rolled back {}", entries(&member.rollback_file)));
@@ -441,11 +599,14 @@ pub fn client_line(model: &ReplicaSetModel, c: &Client) -> String {
         .acked
         .iter()
         .enumerate()
-        .map(|(k, o)| format!("{} at {o}", WriteId(k as u8)))
+        .map(|(k, e)| format!("{} at {}", WriteId(k as u8), e.optime))
         .collect();
     let waiting = match c.outstanding(model.settings()) {
         Some(w) => match c.primary {
-            Some((p, t)) => format!("; {w} outstanding, believes {p} is primary (term {t})"),
+            Some((p, t)) => format!(
+                "; {w} outstanding, believes {p} is primary ({})",
+                election_id_words(model, t)
+            ),
             None => format!("; {w} outstanding, knows no primary yet"),
         },
         None => String::new(),

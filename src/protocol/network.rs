@@ -7,10 +7,12 @@
 //! rule rests on something that only grows: terms (durable), votes within a term
 //! (durable), the client's acknowledgements.
 
-use super::member::{Member, Role};
+use super::member::{Election, Member, Role};
 use super::messages::Msg;
 use super::model::{ReplicaSetModel, State};
 use super::node::NodeState;
+use super::pv0;
+use super::types::MemberId;
 use stateright::actor::Envelope;
 
 /// Whether `new`, sent on a connection, replaces `old` still in flight. A fetcher has one
@@ -25,6 +27,12 @@ pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
         (Msg::GetMore { .. }, Msg::GetMore { .. }) => same_way,
         (Msg::GetMore { last }, Msg::Batch { from, .. }) => reverse && from != last,
         (Msg::Heartbeat { .. }, Msg::Heartbeat { .. }) => same_way,
+        // A pv0 candidate's new round to a member supersedes every earlier round's request
+        // and answer between them; its elect round supersedes its freshness answers.
+        (Msg::Fresh { .. } | Msg::Elect, Msg::Fresh { .. } | Msg::Elect) => same_way,
+        (Msg::Fresh { .. } | Msg::Elect, Msg::FreshReply { .. } | Msg::ElectReply { .. }) => {
+            reverse
+        }
         (
             Msg::UpdatePosition {
                 term,
@@ -50,6 +58,8 @@ pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
 /// - any message to a member that is down (lost with its connections);
 /// - a vote for a term the candidate has left, or for a term in which it no longer stands
 ///   (standing in a term again would need a new term);
+/// - a pv0 freshness or elect request or answer of a round no longer waiting for it
+///   (`round_awaits`);
 /// - a vote request or heartbeat of a term older than the receiver's, or a vote request
 ///   for a term in which the receiver has already voted (votes are durable);
 /// - a progress report that the receiver will never record or pass on: only the primary
@@ -69,6 +79,10 @@ pub fn obsolete(model: &ReplicaSetModel, state: &State, env: &Envelope<&Msg>) ->
         return true;
     }
     match (receiver, env.msg) {
+        (
+            NodeState::Member(_),
+            Msg::Fresh { .. } | Msg::Elect | Msg::FreshReply { .. } | Msg::ElectReply { .. },
+        ) => !round_awaits(state, env),
         (NodeState::Member(_), Msg::Write { write }) => {
             let client = model.client(state);
             client.acked.len() > usize::from(write.0)
@@ -79,8 +93,50 @@ pub fn obsolete(model: &ReplicaSetModel, state: &State, env: &Envelope<&Msg>) ->
         (NodeState::Client(c), Msg::WriteAck { write, .. }) => {
             c.outstanding(model.settings()) != Some(*write)
         }
-        (NodeState::Client(c), Msg::Hello { term }) => !c.is_newer_primary(model.settings(), *term),
+        (NodeState::Client(c), Msg::Hello { election_id }) => {
+            let sender = MemberId(usize::from(env.src) as u8);
+            !c.is_newer_primary(model.settings(), sender, *election_id)
+        }
         (NodeState::Client(_), _) => true,
+    }
+}
+
+/// Whether a pv0 election message still belongs to a round in progress: the candidate
+/// (the sender of a request, the receiver of an answer) is up, in the matching round, and
+/// waiting for this member's answer. Otherwise an answer is ignored, and a request would
+/// only be answered to a candidate that ignores the answer. (A late `replSetElect` would
+/// also take the voter's lease; dropping it only leaves the voter freer, and the lease may
+/// expire at any moment anyway.)
+fn round_awaits(state: &State, env: &Envelope<&Msg>) -> bool {
+    let (candidate, voter) = match env.msg {
+        Msg::Fresh { .. } | Msg::Elect => (env.src, env.dst),
+        _ => (env.dst, env.src),
+    };
+    if state.crashed[usize::from(candidate)] {
+        return false;
+    }
+    let NodeState::Member(c) = &*state.actor_states[usize::from(candidate)] else {
+        return false;
+    };
+    let voter = MemberId(usize::from(voter) as u8);
+    let awaiting = |targets, replied| pv0::awaits_answer(targets, replied, voter);
+    match (&c.role, env.msg) {
+        (
+            Role::Secondary {
+                election: Some(Election::Freshness { targets, replied }),
+            },
+            Msg::Fresh { .. } | Msg::FreshReply { .. },
+        ) => awaiting(*targets, *replied),
+        (
+            Role::Secondary {
+                election:
+                    Some(Election::Elect {
+                        targets, replied, ..
+                    }),
+            },
+            Msg::Elect | Msg::ElectReply { .. },
+        ) => awaiting(*targets, *replied),
+        _ => false,
     }
 }
 
@@ -90,8 +146,7 @@ fn member_ignores_forever(m: &Member, chaining: bool, msg: &Msg) -> bool {
             let standing = matches!(
                 m.role,
                 Role::Secondary {
-                    election: Some(_),
-                    ..
+                    election: Some(Election::Votes(_)),
                 }
             );
             term < m.term || (term == m.term && !standing)
@@ -119,6 +174,10 @@ fn member_ignores_forever(m: &Member, chaining: bool, msg: &Msg) -> bool {
         | Msg::Batch { .. }
         | Msg::Write { .. }
         | Msg::WriteAck { .. }
-        | Msg::Hello { .. } => false,
+        | Msg::Hello { .. }
+        | Msg::Fresh { .. }
+        | Msg::FreshReply { .. }
+        | Msg::Elect
+        | Msg::ElectReply { .. } => false,
     }
 }

@@ -93,8 +93,8 @@ impl Actor for Node {
                 with_member(state, |m| member::on_msg(ctx, m, src, msg, o));
             }
             Node::Client { settings } => with_client(state, |c| match msg {
-                Msg::WriteAck { write, optime } => client::on_ack(settings, c, write, optime, o),
-                Msg::Hello { term } => client::on_hello(settings, c, src, term, o),
+                Msg::WriteAck { write, entry } => client::on_ack(settings, c, write, entry, o),
+                Msg::Hello { election_id } => client::on_hello(settings, c, src, election_id, o),
                 _ => {}
             }),
         }

@@ -5,8 +5,9 @@
 //! vacuity witnesses that must be reachable, so that a model in which nothing is ever
 //! acknowledged or rolled back cannot pass as proof of durability.
 
+use super::member::Role;
 use super::model::{MemberView, ReplicaSetModel, State};
-use super::types::{Entry, Op, WriteConcern, WriteId};
+use super::types::{Entry, Op, WriteConcern};
 use stateright::{Expectation, Property};
 
 /// Whether a property must always hold or must sometimes be reached.
@@ -32,7 +33,7 @@ pub const ALL: &[PropertySpec] = &[
     PropertySpec {
         name: "election_safety",
         kind: Kind::Always,
-        meaning: "at most one primary per term",
+        meaning: "at most one primary per term (pv0: no voter's vote lease elects two primaries at once)",
         condition: election_safety,
     },
     PropertySpec {
@@ -92,7 +93,7 @@ pub const ALL: &[PropertySpec] = &[
     PropertySpec {
         name: "failover_occurs",
         kind: Kind::Sometimes,
-        meaning: "a second member becomes primary in a later term",
+        meaning: "a second member becomes primary in a later term (pv0: a second election is won)",
         condition: failover_occurs,
     },
 ];
@@ -134,7 +135,23 @@ fn primaries<'a>(
 /// Election safety (Raft §5.2; TLA+ `OnePrimaryPerTerm`): pv1 terms exist so that two
 /// members never both act as primary for the same term; a vote is given once per term and
 /// survives restarts for exactly this reason (`local.replset.election`).
+///
+/// Protocol version 0 has no terms, and two primaries at once are part of its design (a
+/// primary cut off from the majority serves until it notices). What stands in for the term
+/// is the vote lease: a voter promises one candidate not to vote for another for 30
+/// seconds. Without terms, election safety means that promise holds: no two members are
+/// primary at once with votes given by one voter within one lease. The model checks it
+/// with a ghost copy of the lease that a restart does not clear (`Member::pledge`): a vote
+/// given while the ghost names another member makes that member a rival of the winner
+/// (`Reign::rivals`), and a violation is a primary whose rival is primary too.
 fn election_safety(model: &ReplicaSetModel, state: &State) -> bool {
+    if model.settings().is_pv0() {
+        let current: Vec<_> = primaries(model, state).collect();
+        return current.iter().all(|p| match p.member.role {
+            Role::Primary { reign, .. } => current.iter().all(|q| !reign.rivals.contains(q.id)),
+            _ => true,
+        });
+    }
     let terms: Vec<_> = primaries(model, state).map(|m| m.member.term).collect();
     terms
         .iter()
@@ -158,49 +175,52 @@ fn unelectable_never_primary(model: &ReplicaSetModel, state: &State) -> bool {
     })
 }
 
-/// The acknowledged writes as oplog entries: write `k` at the optime it was acknowledged
-/// with.
-fn acknowledged(model: &ReplicaSetModel, state: &State) -> Vec<Entry> {
-    model
-        .client(state)
-        .acked
-        .iter()
-        .enumerate()
-        .map(|(k, &optime)| Entry {
-            optime,
-            op: Op::Write(WriteId(k as u8)),
-        })
-        .collect()
+/// The acknowledged writes: the oplog entries the primary acknowledged, in order.
+fn acknowledged<'a>(model: &ReplicaSetModel, state: &'a State) -> &'a [Entry] {
+    &model.client(state).acked
 }
 
-/// A durable write is never rolled back by any member, and every primary of a later term
-/// holds it (TLA+ `NeverRollbackCommitted`, `LeaderCompleteness`).
-fn durable(model: &ReplicaSetModel, state: &State, write: &Entry) -> bool {
+/// Whether primary `p` is later than the acknowledgement of write `k` (at `write`): under
+/// protocol version 1 its term is newer than the write's; under version 0, which has no
+/// terms (and where a later primary may stamp smaller timestamps), it was elected after
+/// the acknowledgement (`Reign::acked_before`).
+fn is_later_primary(p: &MemberView<'_>, k: usize, write: &Entry) -> bool {
+    match p.member.role {
+        Role::Primary { reign, .. } if reign.seq != 0 => usize::from(reign.acked_before) > k,
+        _ => p.member.term > write.optime.term,
+    }
+}
+
+/// A durable write is never rolled back by any member, and every later primary holds it
+/// (TLA+ `NeverRollbackCommitted`, `LeaderCompleteness`).
+fn durable(model: &ReplicaSetModel, state: &State, k: usize, write: &Entry) -> bool {
     let rolled_back = model
         .members(state)
         .any(|m| m.member.rollback_file.contains(write));
     let missing_from_later_primary = primaries(model, state)
-        .any(|p| p.member.term > write.optime.term && !p.oplog().contains(write));
+        .any(|p| is_later_primary(&p, k, write) && !p.oplog().contains(write));
     !rolled_back && !missing_from_later_primary
+}
+
+fn all_durable(model: &ReplicaSetModel, state: &State) -> bool {
+    acknowledged(model, state)
+        .iter()
+        .enumerate()
+        .all(|(k, w)| durable(model, state, k, w))
 }
 
 /// "Write operations with w:\"majority\" are durable: they will not be rolled back"
 /// (MongoDB manual, Write Concern and Rollbacks During Replica Set Failover; guaranteed by
 /// pv1, PROTOCOL.md §8).
 fn majority_write_durability(model: &ReplicaSetModel, state: &State) -> bool {
-    model.settings().write_concern != WriteConcern::Majority
-        || acknowledged(model, state)
-            .iter()
-            .all(|w| durable(model, state, w))
+    model.settings().write_concern != WriteConcern::Majority || all_durable(model, state)
 }
 
 /// The same for every acknowledged write. MongoDB does not promise it for w:1: "a write
 /// acknowledged with w:1 may be rolled back" (MongoDB manual, Rollbacks During Replica Set
 /// Failover) — models with w:1 expect this to be violated.
 fn acknowledged_write_durability(model: &ReplicaSetModel, state: &State) -> bool {
-    acknowledged(model, state)
-        .iter()
-        .all(|w| durable(model, state, w))
+    all_durable(model, state)
 }
 
 /// Entries at or before the majority commit point are never rolled back (PROTOCOL.md §7;
@@ -216,19 +236,19 @@ fn committed_never_rolled_back(model: &ReplicaSetModel, state: &State) -> bool {
 
 /// Log matching (Raft §5.3; TLA+ `LogMatching`): if two oplogs hold the same entry, they
 /// hold the same entries before it. The fetcher's consistency check exists to keep it.
+/// "The same entry": the same optime under protocol version 1; under version 0, where two
+/// primaries may stamp the same timestamp, the same optime and hash.
 fn log_matching(model: &ReplicaSetModel, state: &State) -> bool {
     let oplogs: Vec<_> = model.members(state).map(|m| m.oplog()).collect();
+    let same = |x: &Entry, y: &Entry| x.optime == y.optime && x.h == y.h;
     oplogs.iter().enumerate().all(|(i, a)| {
         oplogs[..i].iter().all(|b| {
-            let shared_last = a
-                .entries()
-                .iter()
-                .zip(b.entries())
-                .rposition(|(x, y)| x.optime == y.optime);
-            match shared_last {
-                None => true,
-                Some(k) => a.entries()[..=k] == b.entries()[..=k],
-            }
+            a.entries().iter().enumerate().all(|(k, x)| {
+                match b.entries().iter().position(|y| same(x, y)) {
+                    None => true,
+                    Some(j) => j == k && a.entries()[..=k] == b.entries()[..=k],
+                }
+            })
         })
     })
 }
@@ -249,8 +269,13 @@ fn rollback_occurs(model: &ReplicaSetModel, state: &State) -> bool {
 }
 
 /// A primary whose oplog holds the "new primary" entry of an earlier term written by
-/// another member: that member was primary before it.
+/// another member: that member was primary before it. Under protocol version 0, which
+/// writes no such entry, a primary of the second or a later election.
 fn failover_occurs(model: &ReplicaSetModel, state: &State) -> bool {
+    if model.settings().is_pv0() {
+        return primaries(model, state)
+            .any(|p| matches!(p.member.role, Role::Primary { reign, .. } if reign.seq >= 2));
+    }
     primaries(model, state).any(|p| {
         p.oplog().entries().iter().any(|e| {
             matches!(e.op, Op::NewPrimary(other) if other != p.id && e.optime.term < p.member.term)

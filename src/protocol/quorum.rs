@@ -84,7 +84,7 @@ pub fn members_at(config: &ReplicaSetConfig, progress: &[OpTime], target: OpTime
 /// Whether a member whose last optime is `p` holds `target`: it is in `target`'s term and
 /// at or past its position (a member ahead in a newer term may not hold it).
 fn has_reached(p: OpTime, target: OpTime) -> bool {
-    p.term == target.term && p.index >= target.index
+    p.term == target.term && p.ts >= target.ts
 }
 
 /// Whether a write majority of voting data-bearing members have reached `target` in its

@@ -21,6 +21,7 @@ use super::journal;
 use super::member::{observe_term, send_all, Ctx, Member, Role};
 use super::messages::{Msg, Timer};
 use super::node::{Node, Out};
+use super::pv0;
 use super::quorum;
 use super::rollback;
 use super::types::{MemberId, OpTime, Oplog, Position, Term};
@@ -76,13 +77,20 @@ pub fn on_get_more(
     if !can_serve(ctx, m, last) {
         return;
     }
+    // Under protocol version 0 the reply carries no replication metadata: no commit point
+    // reaches a secondary (`makeMetadataObject`).
+    let commit_point = if ctx.settings.is_pv0() {
+        OpTime::NULL
+    } else {
+        m.commit_point
+    };
     o.send(
         Node::id_of(fetcher),
         Msg::Batch {
             term: m.term,
             from: last,
             oplog: m.oplog.clone(),
-            commit_point: m.commit_point,
+            commit_point,
         },
     );
 }
@@ -128,8 +136,16 @@ pub fn on_batch(
     }
     let m = m.to_mut();
     let reported_before = ctx.settings.reported(m.position());
-    for entry in batch.after(from.index) {
+    let own_len = u8::try_from(m.oplog.len()).expect("oplog positions fit in u8");
+    let start = batch
+        .position_of(from)
+        .filter(|_| ctx.settings.variant.fetch_consistency_check)
+        .unwrap_or(own_len);
+    for entry in batch.after(start) {
         m.oplog.push(*entry);
+    }
+    if ctx.settings.is_pv0() {
+        pv0::after_apply(m);
     }
     journal::after_oplog_change(ctx, m, o);
     let applied = m.last_optime();
@@ -241,7 +257,9 @@ pub fn advance_commit_point(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
     };
     if commit_point > m.commit_point {
         m.commit_point = commit_point;
-        send_heartbeats(ctx, m, o);
+        if !ctx.settings.is_pv0() {
+            send_heartbeats(ctx, m, o);
+        }
     }
 }
 

@@ -135,8 +135,10 @@ impl ReplicaSetConfig {
         u8::try_from(first).expect("at most 50 members")
     }
 
-    /// The checks `rs.initiate` applies under protocol version 1 (PROTOCOL.md §1).
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    /// The checks `rs.initiate` applies (PROTOCOL.md §1): under protocol version 1 a
+    /// member has 0 or 1 votes; protocol version 0 as the seeds describe it (before
+    /// MongoDB 3.0 deprecated it) lets a member carry several.
+    pub fn validate(&self, protocol: Protocol) -> Result<(), ConfigError> {
         if self.members.is_empty() {
             return Err(ConfigError::NoMembers);
         }
@@ -155,7 +157,7 @@ impl ReplicaSetConfig {
                     return Err(ConfigError::ArbiterPriority { member });
                 }
             }
-            if m.votes > 1 {
+            if m.votes > 1 && protocol == Protocol::Pv1 {
                 return Err(ConfigError::VotesOutOfRange {
                     member,
                     votes: m.votes,
@@ -213,9 +215,52 @@ impl ReplicaSetConfig {
     }
 }
 
+/// The replica-set protocol version (`protocolVersion` in the configuration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// Protocol version 1 (MongoDB 3.2 and later): terms, Raft-like elections
+    /// (PROTOCOL.md §3).
+    Pv1,
+    /// Protocol version 0 (before 3.2, removed in 4.0): no terms, timestamps from each
+    /// primary's clock, freshness and elect rounds with vetoes, a vote lease kept in
+    /// memory (PROTOCOL.md §8).
+    Pv0,
+}
+
+/// What only protocol version 0 needs (PROTOCOL.md §8, `[pv0]` in a model file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pv0Settings {
+    /// The untimed "10 seconds": a member is electable only if its last timestamp is at
+    /// most this many timestamp ticks behind the freshest it knows of. A tick is one
+    /// entry, one election or one clock jump.
+    pub freshness_window: u8,
+    /// Exploration stops at states after this many elections held, won or lost (a member
+    /// standing; pv0's stand-in for `max_term`, which bounds pv1's attempts the same way).
+    pub max_elections: u8,
+    /// How many times in all a member's clock may jump ahead of the others (wall time
+    /// passing at one member, or clock skew).
+    pub max_clock_jumps: u8,
+    /// How many members may be cut off from the others' heartbeats at once.
+    pub max_isolated: u8,
+}
+
+impl Default for Pv0Settings {
+    fn default() -> Self {
+        Pv0Settings {
+            freshness_window: 2,
+            max_elections: 2,
+            max_clock_jumps: 2,
+            max_isolated: 1,
+        }
+    }
+}
+
 /// Everything one model fixes: the set, the client's workload, the faults and the bounds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
+    pub protocol: Protocol,
+    /// Used only under protocol version 0.
+    pub pv0: Pv0Settings,
     pub replset: ReplicaSetConfig,
     /// Client writes issued in all (0 allowed).
     pub writes: u8,
@@ -276,6 +321,10 @@ impl Default for Variant {
 }
 
 impl Settings {
+    pub fn is_pv0(&self) -> bool {
+        self.protocol == Protocol::Pv0
+    }
+
     /// Whether journaling is a step of its own. A volatile tail is lost only in a crash;
     /// where no member may crash (or a model asks for `journal_lag = false`), the model
     /// journals every entry as it is written, which at most lets durable positions be
@@ -319,6 +368,8 @@ impl Settings {
     /// faults, terms up to 3.
     pub fn new(members: Vec<MemberConfig>) -> Self {
         Settings {
+            protocol: Protocol::Pv1,
+            pv0: Pv0Settings::default(),
             replset: ReplicaSetConfig::new(members),
             writes: 0,
             write_concern: WriteConcern::Majority,

@@ -69,6 +69,7 @@ mod tests {
             .enumerate()
             .map(|(i, &(term, w))| Entry {
                 optime: OpTime::new(term, i as u8 + 1),
+                h: 0,
                 op: if w == 0 {
                     Op::NewPrimary(MemberId(0))
                 } else {

@@ -15,7 +15,7 @@
 //! (STATERIGHT.md defect 3); the model's timers carry no member ids.
 
 use super::client::Client;
-use super::member::{Durable, LastVote, Member, Role};
+use super::member::{Durable, Election, LastVote, Member, Reign, Role};
 use super::messages::Msg;
 use super::model::State;
 use super::node::NodeState;
@@ -117,8 +117,8 @@ fn anonymizer(members: usize) -> Plan {
     renaming(map)
 }
 
-/// A member's state with every member id erased; a primary's progress becomes the sorted
-/// list of positions it knows.
+/// A member's state with every member id erased; a primary's progress and a pv0 member's
+/// view become the sorted lists of what they hold.
 fn blind(member: &Member, anonymous: &Plan) -> Member {
     let mut blind = member.rewrite(anonymous);
     if let (Role::Primary { progress, .. }, Role::Primary { progress: own, .. }) =
@@ -126,7 +126,18 @@ fn blind(member: &Member, anonymous: &Plan) -> Member {
     {
         *progress = own.iter().copied().sorted().collect();
     }
+    blind.view = member.view.iter().copied().sorted().collect();
     blind
+}
+
+/// A vector indexed by member, reindexed: `moved[new id] = v[old id]`.
+fn reindex_members<T: Clone, S>(v: &[T], plan: &RewritePlan<Id, S>) -> Vec<T> {
+    let mut moved = v.to_vec();
+    for (old, x) in v.iter().enumerate() {
+        let new = MemberId(u8::try_from(old).expect("member ids fit in u8"));
+        moved[new.rewrite(plan).index()] = x.clone();
+    }
+    moved
 }
 
 fn hash_of(state: &State) -> u64 {
@@ -170,6 +181,7 @@ impl Rewrite<Id> for Entry {
         let op = match self.op {
             Op::NewPrimary(m) => Op::NewPrimary(m.rewrite(plan)),
             Op::Write(w) => Op::Write(w),
+            Op::Initiate => Op::Initiate,
         };
         Entry { op, ..*self }
     }
@@ -194,24 +206,49 @@ impl Rewrite<Id> for LastVote {
     }
 }
 
+impl Rewrite<Id> for Election {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        match *self {
+            Election::Votes(votes) => Election::Votes(votes.rewrite(plan)),
+            Election::Freshness { targets, replied } => Election::Freshness {
+                targets: targets.rewrite(plan),
+                replied: replied.rewrite(plan),
+            },
+            Election::Elect {
+                targets,
+                replied,
+                tally,
+                rivals,
+            } => Election::Elect {
+                targets: targets.rewrite(plan),
+                replied: replied.rewrite(plan),
+                tally,
+                rivals: rivals.rewrite(plan),
+            },
+        }
+    }
+}
+
 impl Rewrite<Id> for Role {
     fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
         match self {
             Role::Secondary { election } => Role::Secondary {
-                election: election.map(|votes| votes.rewrite(plan)),
+                election: election.map(|e| e.rewrite(plan)),
             },
-            Role::Primary { progress, waiter } => {
-                // Indexed by member: progress[new id] = progress[old id].
-                let mut moved = progress.clone();
-                for (old, &position) in progress.iter().enumerate() {
-                    let new = MemberId(u8::try_from(old).expect("member ids fit in u8"));
-                    moved[new.rewrite(plan).index()] = position;
-                }
-                Role::Primary {
-                    progress: moved,
-                    waiter: *waiter,
-                }
-            }
+            Role::Primary {
+                progress,
+                waiter,
+                election_time,
+                reign,
+            } => Role::Primary {
+                progress: reindex_members(progress, plan),
+                waiter: *waiter,
+                election_time: *election_time,
+                reign: Reign {
+                    rivals: reign.rivals.rewrite(plan),
+                    ..*reign
+                },
+            },
             Role::Rollback { min_valid } => Role::Rollback {
                 min_valid: *min_valid,
             },
@@ -240,6 +277,15 @@ impl Rewrite<Id> for Member {
             commit_point: self.commit_point,
             role: self.role.rewrite(plan),
             rollback_file: rewrite_entries(&self.rollback_file, plan),
+            clock: self.clock,
+            lease: self.lease.map(|l| l.rewrite(plan)),
+            pledge: self.pledge.map(|l| l.rewrite(plan)),
+            isolated: self.isolated,
+            view: if self.view.is_empty() {
+                Vec::new()
+            } else {
+                reindex_members(&self.view, plan)
+            },
         }
     }
 }
@@ -251,6 +297,7 @@ impl Rewrite<Id> for Durable {
             last_vote: self.last_vote.rewrite(plan),
             oplog: self.oplog.rewrite(plan),
             rollback_file: rewrite_entries(&self.rollback_file, plan),
+            pledge: self.pledge.map(|l| l.rewrite(plan)),
         }
     }
 }
@@ -259,7 +306,7 @@ impl Rewrite<Id> for Client {
     fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
         Client {
             primary: self.primary.map(|(m, t)| (m.rewrite(plan), t)),
-            acked: self.acked.clone(),
+            acked: rewrite_entries(&self.acked, plan),
         }
     }
 }
@@ -296,13 +343,23 @@ impl Rewrite<Id> for Msg {
                 member: member.rewrite(plan),
                 position: *position,
             },
+            Msg::WriteAck { write, entry } => Msg::WriteAck {
+                write: *write,
+                entry: entry.rewrite(plan),
+            },
+            Msg::ElectReply { ballot, rival } => Msg::ElectReply {
+                ballot: *ballot,
+                rival: rival.map(|r| r.rewrite(plan)),
+            },
             Msg::RequestVote { .. }
             | Msg::Vote { .. }
             | Msg::Heartbeat { .. }
             | Msg::GetMore { .. }
             | Msg::Write { .. }
-            | Msg::WriteAck { .. }
-            | Msg::Hello { .. } => self.clone(),
+            | Msg::Hello { .. }
+            | Msg::Fresh { .. }
+            | Msg::FreshReply { .. }
+            | Msg::Elect => self.clone(),
         }
     }
 }

@@ -32,36 +32,44 @@ impl fmt::Display for Term {
     }
 }
 
-/// An optime: the term of the primary that wrote an oplog entry and the entry's position
-/// in the oplog (1-based; the model's stand-in for the timestamp). Optimes order by term,
-/// then by position, as MongoDB's `OpTime` does. `(0,0)` is the null optime.
+/// An optime, ordered as MongoDB's `OpTime` is: by term, then by timestamp. Under protocol
+/// version 1 the model stamps each entry with its position in the oplog (1-based), the
+/// stand-in for the timestamp that orders entries within a term. Under protocol version 0
+/// there are no terms (the term is always 0, MongoDB's -1) and `ts` is the timestamp the
+/// writing primary took from its own clock (PROTOCOL.md §8). `(0,0)` is the null optime.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct OpTime {
     pub term: Term,
-    pub index: u8,
+    pub ts: u8,
 }
 
 impl OpTime {
     pub const NULL: OpTime = OpTime {
         term: Term(0),
-        index: 0,
+        ts: 0,
     };
 
-    pub fn new(term: u8, index: u8) -> Self {
+    pub fn new(term: u8, ts: u8) -> Self {
         OpTime {
             term: Term(term),
-            index,
+            ts,
         }
     }
 
     pub fn is_null(self) -> bool {
-        self.index == 0
+        self.ts == 0
     }
 }
 
 impl fmt::Display for OpTime {
+    /// `(term,ts)` under protocol version 1; `(ts N)` for the term-less optimes of
+    /// protocol version 0 (no pv1 entry has term 0).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "({},{})", self.term, self.index)
+        if self.term == Term(0) && self.ts != 0 {
+            write!(f, "(ts {})", self.ts)
+        } else {
+            write!(f, "({},{})", self.term, self.ts)
+        }
     }
 }
 
@@ -110,25 +118,49 @@ impl fmt::Display for WriteId {
 /// What an oplog entry does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Op {
+    /// The "initiating set" no-op `rs.initiate` writes (protocol version 0 only, where a
+    /// new primary writes no entry of its own: every member starts with it).
+    Initiate,
     /// The "new primary" no-op a member writes when it wins an election (PROTOCOL.md §3).
     NewPrimary(MemberId),
     /// A client write.
     Write(WriteId),
 }
 
-/// One oplog entry.
+/// One oplog entry. Under protocol version 0 two primaries may stamp the same timestamp;
+/// MongoDB tells such entries apart by their random hash `h`. The model's `h` is the
+/// number of the election that made the writing primary (0 for entries no primary wrote,
+/// and always 0 under protocol version 1, where the term does this job): two entries are
+/// the same entry only if optime, `h` and operation all agree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Entry {
     pub optime: OpTime,
+    pub h: u8,
     pub op: Op,
+}
+
+impl Entry {
+    /// The client write this entry holds, if any.
+    pub fn write(&self) -> Option<WriteId> {
+        match self.op {
+            Op::Write(w) => Some(w),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.op {
-            Op::NewPrimary(_) => write!(f, "{}", self.optime),
-            Op::Write(w) => write!(f, "{}w{}", self.optime, u16::from(w.0) + 1),
+            Op::Initiate => write!(f, "{}i", self.optime)?,
+            Op::NewPrimary(_) => write!(f, "{}", self.optime)?,
+            Op::Write(w) => write!(f, "{}w{}", self.optime, u16::from(w.0) + 1)?,
         }
+        // Under protocol version 0, which primary wrote it (the election that made it).
+        if self.h != 0 {
+            write!(f, "/e{}", self.h)?;
+        }
+        Ok(())
     }
 }
 
@@ -159,20 +191,32 @@ impl Oplog {
     }
 
     /// The entry at a 1-based position.
-    pub fn at(&self, index: u8) -> Option<&Entry> {
-        usize::from(index)
+    pub fn at(&self, position: u8) -> Option<&Entry> {
+        usize::from(position)
             .checked_sub(1)
             .and_then(|i| self.0.get(i))
+    }
+
+    /// The 1-based position of the entry with this optime (optimes rise strictly along one
+    /// oplog, so there is at most one); 0 for the null optime.
+    pub fn position_of(&self, optime: OpTime) -> Option<u8> {
+        if optime.is_null() {
+            return Some(0);
+        }
+        self.0
+            .iter()
+            .position(|e| e.optime == optime)
+            .map(|i| u8::try_from(i + 1).expect("oplog positions fit in u8"))
     }
 
     /// Whether this oplog holds an entry with exactly this optime (the null optime is
     /// held by every oplog: it is the point before the first entry).
     pub fn contains_optime(&self, optime: OpTime) -> bool {
-        optime.is_null() || self.at(optime.index).is_some_and(|e| e.optime == optime)
+        self.position_of(optime).is_some()
     }
 
     pub fn contains(&self, entry: &Entry) -> bool {
-        self.at(entry.optime.index) == Some(entry)
+        self.0.contains(entry)
     }
 
     /// The entry holding a given client write, if any.
@@ -180,19 +224,24 @@ impl Oplog {
         self.0.iter().find(|e| e.op == Op::Write(write))
     }
 
-    /// Appends an entry at the next position in `term` and returns its optime.
-    pub fn append(&mut self, term: Term, op: Op) -> OpTime {
-        let optime = OpTime {
-            term,
-            index: u8::try_from(self.0.len() + 1).expect("oplog longer than 255 entries"),
-        };
-        self.0.push(Entry { optime, op });
+    /// Appends an entry stamped `optime` by the primary of election `h`.
+    pub fn append(&mut self, optime: OpTime, h: u8, op: Op) -> OpTime {
+        self.push(Entry { optime, h, op });
         optime
     }
 
+    /// The optime the next entry gets under protocol version 1: the primary's term and the
+    /// next position.
+    pub fn next_optime(&self, term: Term) -> OpTime {
+        OpTime {
+            term,
+            ts: u8::try_from(self.0.len() + 1).expect("oplog longer than 255 entries"),
+        }
+    }
+
     /// The optime of the entry at a 1-based position, or the null optime at position 0.
-    pub fn optime_at(&self, index: u8) -> OpTime {
-        self.at(index).map_or(OpTime::NULL, |e| e.optime)
+    pub fn optime_at(&self, position: u8) -> OpTime {
+        self.at(position).map_or(OpTime::NULL, |e| e.optime)
     }
 
     /// The first `len` entries.
@@ -201,17 +250,20 @@ impl Oplog {
     }
 
     /// The entries after a position.
-    pub fn after(&self, index: u8) -> &[Entry] {
-        self.0.get(usize::from(index)..).unwrap_or(&[])
+    pub fn after(&self, position: u8) -> &[Entry] {
+        self.0.get(usize::from(position)..).unwrap_or(&[])
     }
 
     /// Removes every entry after a position and returns them.
-    pub fn truncate_after(&mut self, index: u8) -> Vec<Entry> {
-        self.0.split_off(usize::from(index).min(self.0.len()))
+    pub fn truncate_after(&mut self, position: u8) -> Vec<Entry> {
+        self.0.split_off(usize::from(position).min(self.0.len()))
     }
 
     pub fn push(&mut self, entry: Entry) {
-        debug_assert_eq!(usize::from(entry.optime.index), self.0.len() + 1);
+        debug_assert!(
+            entry.optime > self.last_optime(),
+            "optimes rise along an oplog"
+        );
         self.0.push(entry);
     }
 }
@@ -237,7 +289,7 @@ impl fmt::Display for Oplog {
 
 /// Member states as MongoDB reports them in `rs.status()` (PROTOCOL.md §2). DOWN is how the
 /// others see a crashed member.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum MemberState {
     Primary,
@@ -315,7 +367,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn optimes_order_by_term_then_position() {
+    fn optimes_order_by_term_then_timestamp() {
         assert!(OpTime::new(2, 1) > OpTime::new(1, 5));
         assert!(OpTime::new(1, 3) > OpTime::new(1, 2));
         assert!(OpTime::NULL < OpTime::new(1, 1));
@@ -324,8 +376,8 @@ mod tests {
     #[test]
     fn oplog_positions_are_one_based() {
         let mut log = Oplog::new();
-        log.append(Term(1), Op::NewPrimary(MemberId(0)));
-        let w = log.append(Term(1), Op::Write(WriteId(0)));
+        log.append(log.next_optime(Term(1)), 0, Op::NewPrimary(MemberId(0)));
+        let w = log.append(log.next_optime(Term(1)), 0, Op::Write(WriteId(0)));
         assert_eq!(w, OpTime::new(1, 2));
         assert_eq!(log.at(2).unwrap().optime, w);
         assert!(log.contains_optime(OpTime::NULL));

@@ -5,6 +5,7 @@ use super::journal;
 use super::member::{Ctx, Member, Role, Waiter};
 use super::messages::Msg;
 use super::node::{Node, Out};
+use super::pv0;
 use super::quorum;
 use super::replication;
 use super::types::{MemberId, Op, OpTime, WriteConcern, WriteId};
@@ -25,8 +26,12 @@ pub fn on_write(ctx: Ctx<'_>, m: &mut Cow<Member>, client: MemberId, write: Writ
     let optime = match m.oplog.find_write(write) {
         Some(existing) => existing.optime,
         None => {
-            let term = m.term;
-            let optime = m.oplog.append(term, Op::Write(write));
+            let (optime, h) = if ctx.settings.is_pv0() {
+                pv0::stamp(m)
+            } else {
+                (m.oplog.next_optime(m.term), 0)
+            };
+            m.oplog.append(optime, h, Op::Write(write));
             journal::after_oplog_change(ctx, m, o);
             optime
         }
@@ -40,7 +45,8 @@ pub fn on_write(ctx: Ctx<'_>, m: &mut Cow<Member>, client: MemberId, write: Writ
 
 /// Whether a write at `optime` satisfies the model's write concern at this primary
 /// (`_doneWaitingForReplication`): `w:N` once N data-bearing members are known to have it
-/// in its term (`w:1`: the primary itself); `w:"majority"` once the commit point has
+/// in its term (`w:1`: the primary itself; under protocol version 0 any member whose
+/// reported timestamp is at least the write's, whatever its branch); `w:"majority"` once the commit point has
 /// reached it. With `j:true` every member counted must have it in its journal, so
 /// `w:"majority"` also needs a write majority of durable positions (which the commit point
 /// already counts when `writeConcernMajorityJournalDefault` is true).
@@ -76,11 +82,14 @@ pub fn check_waiter(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
     if let Role::Primary { waiter, .. } = &mut m.role {
         *waiter = None;
     }
+    let Some(&entry) = m.oplog.entries().iter().find(|e| e.optime == w.optime) else {
+        unreachable!("a satisfied write is in the primary's oplog")
+    };
     o.send(
         Node::client_id(ctx.settings),
         Msg::WriteAck {
             write: w.write,
-            optime: w.optime,
+            entry,
         },
     );
 }

@@ -73,7 +73,20 @@ pub fn scenario(settings: &Settings) -> String {
     if !settings.chaining_allowed {
         parts.push("no chaining".to_string());
     }
-    parts.push(format!("terms up to {}", settings.max_term));
+    if settings.is_pv0() {
+        let pv0 = &settings.pv0;
+        parts.push(format!(
+            "protocol version 0: up to {} elections held, {} clock jump{} in all, {} member{} cut off at once, freshness window {}",
+            pv0.max_elections,
+            pv0.max_clock_jumps,
+            if pv0.max_clock_jumps == 1 { "" } else { "s" },
+            pv0.max_isolated,
+            if pv0.max_isolated == 1 { "" } else { "s" },
+            pv0.freshness_window
+        ));
+    } else {
+        parts.push(format!("terms up to {}", settings.max_term));
+    }
     parts.extend(variant_changes(&settings.variant));
     parts.join(", ")
 }
