@@ -12,15 +12,55 @@
 //! it stops early (defect 8), so this module never lets it stop early: it never finishes
 //! on discoveries alone.
 
-use crate::config::{Expected, ModelSpec};
-use crate::protocol::model::{Action, ReplicaSetModel, State};
+use crate::config::{Expected, Granularity, ModelSpec};
+use crate::protocol::atomic::{self, AtomicModel};
+use crate::protocol::model::ReplicaSetModel;
 use crate::protocol::properties::{Kind, PropertySpec};
 use crate::protocol::symmetry;
 use stateright::{Checker, HasDiscoveries, Model};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
+
+/// A level of the model the checker explores: the actor level (`ReplicaSetModel`, members
+/// exchanging messages) or the atomic level (`AtomicModel`, MongoStaticRaft's steps). It
+/// says which properties it defines and how to reduce by symmetry.
+pub trait Level:
+    Model<
+        State: Clone + Debug + Hash + Eq + Send + Sync + 'static,
+        Action: Clone + Debug + PartialEq + Send + Sync + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    /// `property`'s condition at this level, if it is defined here.
+    fn condition(property: &PropertySpec) -> Option<fn(&Self, &Self::State) -> bool>;
+    /// The canonical state of `state`'s class of renamings of identical members.
+    fn representative(state: &Self::State) -> Self::State;
+}
+
+impl Level for ReplicaSetModel {
+    fn condition(property: &PropertySpec) -> Option<fn(&Self, &Self::State) -> bool> {
+        property.actor
+    }
+
+    fn representative(state: &Self::State) -> Self::State {
+        symmetry::representative(state)
+    }
+}
+
+impl Level for AtomicModel {
+    fn condition(property: &PropertySpec) -> Option<fn(&Self, &Self::State) -> bool> {
+        property.atomic
+    }
+
+    fn representative(state: &Self::State) -> Self::State {
+        atomic::representative(state)
+    }
+}
 
 /// How to run the checker.
 #[derive(Clone, Copy, Debug)]
@@ -72,19 +112,19 @@ impl Outcome {
 
 /// A path through the model: the actions taken and the states they lead to (the first
 /// state is the initial state).
-#[derive(Clone, Debug)]
-pub struct Trace {
-    pub states: Vec<State>,
-    pub actions: Vec<Action>,
+#[derive(Clone)]
+pub struct Trace<M: Level = ReplicaSetModel> {
+    pub states: Vec<M::State>,
+    pub actions: Vec<M::Action>,
     /// Whether no shorter path reaches such a state (true for every trace this module
     /// builds: they come from a breadth-first search).
     pub shortest: bool,
 }
 
-impl Trace {
+impl<M: Level> Trace<M> {
     /// The Explorer's path to the last state: the initial state's index and each action's
     /// index among the actions the model offers at that step (`#/steps/...`).
-    pub fn explorer_path(&self, model: &ReplicaSetModel) -> String {
+    pub fn explorer_path(&self, model: &M) -> String {
         let mut parts = vec!["0".to_string()];
         for (state, action) in self.states.iter().zip(&self.actions) {
             let mut actions = Vec::new();
@@ -100,43 +140,125 @@ impl Trace {
 }
 
 /// One property's result in one model.
-#[derive(Clone, Debug)]
-pub struct PropertyResult {
+#[derive(Clone)]
+pub struct PropertyResult<M: Level = ReplicaSetModel> {
     pub property: &'static PropertySpec,
     pub expected: Expected,
     pub outcome: Outcome,
     /// The shortest counterexample (for a violation) or witness (for a reachable
     /// sometimes-property that was expected unreachable).
-    pub trace: Option<Trace>,
+    pub trace: Option<Trace<M>>,
 }
 
-impl PropertyResult {
+impl<M: Level> PropertyResult<M> {
     pub fn ok(&self) -> bool {
         self.outcome.meets(self.expected)
     }
 }
 
 /// One model's run.
-pub struct ModelResult {
+pub struct ModelResult<M: Level = ReplicaSetModel> {
     pub spec: ModelSpec,
-    pub model: ReplicaSetModel,
+    pub model: M,
     pub complete: bool,
     pub unique_states: usize,
     pub states: usize,
     pub max_depth: usize,
     pub seconds: f64,
-    pub properties: Vec<PropertyResult>,
+    pub properties: Vec<PropertyResult<M>>,
 }
 
-impl ModelResult {
+impl<M: Level> ModelResult<M> {
     pub fn ok(&self) -> bool {
         self.properties.iter().all(PropertyResult::ok)
     }
 }
 
-/// Explores a model exhaustively and decides every property.
-pub fn check(spec: &ModelSpec, options: Options) -> ModelResult {
-    let model = ReplicaSetModel::new(spec.settings.clone());
+/// One model's run, at whichever level its file asks for.
+pub enum Run {
+    Actor(ModelResult<ReplicaSetModel>),
+    Atomic(ModelResult<AtomicModel>),
+}
+
+impl Run {
+    /// The actor-level result, if the model is at the actor level.
+    pub fn into_actor(self) -> Option<ModelResult> {
+        match self {
+            Run::Actor(r) => Some(r),
+            Run::Atomic(_) => None,
+        }
+    }
+
+    pub fn spec(&self) -> &ModelSpec {
+        match self {
+            Run::Actor(r) => &r.spec,
+            Run::Atomic(r) => &r.spec,
+        }
+    }
+
+    pub fn ok(&self) -> bool {
+        match self {
+            Run::Actor(r) => r.ok(),
+            Run::Atomic(r) => r.ok(),
+        }
+    }
+
+    pub fn complete(&self) -> bool {
+        match self {
+            Run::Actor(r) => r.complete,
+            Run::Atomic(r) => r.complete,
+        }
+    }
+
+    pub fn unique_states(&self) -> usize {
+        match self {
+            Run::Actor(r) => r.unique_states,
+            Run::Atomic(r) => r.unique_states,
+        }
+    }
+
+    /// Each property's outcome, with whether its trace (if any) is proven shortest.
+    pub fn outcomes(&self) -> Vec<(&'static PropertySpec, Outcome, Option<bool>)> {
+        fn of<M: Level>(r: &ModelResult<M>) -> Vec<(&'static PropertySpec, Outcome, Option<bool>)> {
+            r.properties
+                .iter()
+                .map(|p| (p.property, p.outcome, p.trace.as_ref().map(|t| t.shortest)))
+                .collect()
+        }
+        match self {
+            Run::Actor(r) => of(r),
+            Run::Atomic(r) => of(r),
+        }
+    }
+
+    /// The outcome of the property named `name`, if the model's level defines it.
+    pub fn outcome(&self, name: &str) -> Option<Outcome> {
+        self.outcomes()
+            .into_iter()
+            .find(|(p, _, _)| p.name == name)
+            .map(|(_, o, _)| o)
+    }
+}
+
+/// Explores a model exhaustively, at the level its file names, and decides every
+/// property.
+pub fn check(spec: &ModelSpec, options: Options) -> Run {
+    match spec.granularity {
+        Granularity::Actor => Run::Actor(explore(
+            ReplicaSetModel::new(spec.settings.clone()),
+            spec,
+            options,
+        )),
+        Granularity::Atomic(bounds) => Run::Atomic(explore(
+            AtomicModel::new(spec.settings.clone(), bounds),
+            spec,
+            options,
+        )),
+    }
+}
+
+/// Explores `model` exhaustively and decides every property `spec` expects something of.
+pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelResult<M> {
     let started = Instant::now();
     let mut builder = model
         .clone()
@@ -144,7 +266,7 @@ pub fn check(spec: &ModelSpec, options: Options) -> ModelResult {
         .threads(options.threads.max(1))
         .finish_when(never_finish_early());
     if options.symmetry {
-        builder = builder.symmetry_fn(symmetry::representative);
+        builder = builder.symmetry_fn(M::representative);
     }
     if let Some(limit) = options.max_states {
         builder = builder.target_state_count(limit);
@@ -160,7 +282,7 @@ pub fn check(spec: &ModelSpec, options: Options) -> ModelResult {
     let complete = checker.is_done() && !cut_short;
     let discovered: BTreeSet<&str> = checker.discoveries().keys().copied().collect();
 
-    let mut properties: Vec<PropertyResult> = spec
+    let mut properties: Vec<PropertyResult<M>> = spec
         .expectations
         .iter()
         .map(|&(property, expected)| {
@@ -211,7 +333,7 @@ fn never_finish_early() -> HasDiscoveries {
     HasDiscoveries::AllOf(["(no property has this name)"].into_iter().collect())
 }
 
-fn fingerprint(state: &State) -> u64 {
+fn fingerprint<S: Hash>(state: &S) -> u64 {
     let mut h = DefaultHasher::new();
     state.hash(&mut h);
     h.finish()
@@ -219,8 +341,9 @@ fn fingerprint(state: &State) -> u64 {
 
 /// Whether a state is what the search for `property` looks for: a violation of an
 /// always-property, a witness of a sometimes-property.
-fn is_target(model: &ReplicaSetModel, property: &PropertySpec, state: &State) -> bool {
-    let holds = (property.condition)(model, state);
+fn is_target<M: Level>(model: &M, property: &PropertySpec, state: &M::State) -> bool {
+    let condition = M::condition(property).expect("a model's properties are defined at its level");
+    let holds = condition(model, state);
     match property.kind {
         Kind::Always => !holds,
         Kind::Sometimes => holds,
@@ -229,7 +352,7 @@ fn is_target(model: &ReplicaSetModel, property: &PropertySpec, state: &State) ->
 
 /// Breadth-first search from the initial state for the nearest state where `property`
 /// fails (or, for a sometimes-property, holds), keeping one parent link per state.
-pub fn shortest_trace(model: &ReplicaSetModel, property: &PropertySpec) -> Option<Trace> {
+pub fn shortest_trace<M: Level>(model: &M, property: &PropertySpec) -> Option<Trace<M>> {
     shortest_traces(model, &[property], false).pop().flatten()
 }
 
@@ -239,19 +362,19 @@ pub fn shortest_trace(model: &ReplicaSetModel, property: &PropertySpec) -> Optio
 /// states are equally far from the initial state and every property has the same value
 /// on them, so the traces are as short; the search keeps the first state it meets of each
 /// class, and the trace replays the actions taken from it.
-pub fn shortest_traces(
-    model: &ReplicaSetModel,
+pub fn shortest_traces<M: Level>(
+    model: &M,
     properties: &[&PropertySpec],
     up_to_symmetry: bool,
-) -> Vec<Option<Trace>> {
-    let key = |state: &State| {
+) -> Vec<Option<Trace<M>>> {
+    let key = |state: &M::State| {
         if up_to_symmetry {
-            fingerprint(&symmetry::representative(state))
+            fingerprint(&M::representative(state))
         } else {
             fingerprint(state)
         }
     };
-    let mut traces: Vec<Option<Trace>> = vec![None; properties.len()];
+    let mut traces: Vec<Option<Trace<M>>> = vec![None; properties.len()];
     if properties.is_empty() {
         return traces;
     }
@@ -299,11 +422,11 @@ pub fn shortest_traces(
 }
 
 /// Replays the parent links from the initial state to `target`.
-fn rebuild(
-    model: &ReplicaSetModel,
+fn rebuild<M: Level>(
+    model: &M,
     parents: &HashMap<u64, Option<(u64, usize)>>,
     target: u64,
-) -> Trace {
+) -> Trace<M> {
     let mut indices = Vec::new();
     let mut fp = target;
     while let Some(Some((parent, i))) = parents.get(&fp) {

@@ -1,8 +1,9 @@
 //! The command line: `check`, `serve` and `list`. No protocol logic lives here.
 
 use crate::check::{self, Options};
-use crate::config::{self, ModelSpec};
+use crate::config::{self, Granularity, ModelSpec};
 use crate::error::{exit, Error};
+use crate::protocol::atomic::AtomicModel;
 use crate::protocol::model::ReplicaSetModel;
 use crate::report;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -165,10 +166,21 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 spec.name,
                 file.display()
             );
-            ReplicaSetModel::new(spec.settings)
-                .checker()
-                .threads(threads(requested))
-                .serve(addr);
+            let threads = threads(requested);
+            match spec.granularity {
+                Granularity::Actor => {
+                    ReplicaSetModel::new(spec.settings)
+                        .checker()
+                        .threads(threads)
+                        .serve(addr);
+                }
+                Granularity::Atomic(bounds) => {
+                    AtomicModel::new(spec.settings, bounds)
+                        .checker()
+                        .threads(threads)
+                        .serve(addr);
+                }
+            }
             Ok(exit::OK)
         }
     }

@@ -6,6 +6,7 @@
 //! errors, the line and column).
 
 use crate::error::Error;
+use crate::protocol::atomic::{self, AtomicBounds};
 use crate::protocol::properties::{self, Kind, PropertySpec};
 use crate::protocol::replset::{
     ConfigError, MemberConfig, Protocol, Pv0Settings, Settings, Variant,
@@ -24,20 +25,17 @@ const MAX_TERM: u8 = 16;
 #[serde(deny_unknown_fields)]
 struct ModelFile {
     description: Option<String>,
+    granularity: Option<String>,
     protocol: Option<String>,
     write_concern_majority_journal_default: Option<bool>,
     #[serde(default)]
     members: Vec<MemberEntry>,
-    #[serde(default)]
-    settings: SettingsTable,
-    #[serde(default)]
-    workload: WorkloadTable,
-    #[serde(default)]
-    faults: FaultsTable,
+    settings: Option<SettingsTable>,
+    workload: Option<WorkloadTable>,
+    faults: Option<FaultsTable>,
     #[serde(default)]
     bounds: BoundsTable,
-    #[serde(default)]
-    variant: VariantTable,
+    variant: Option<VariantTable>,
     pv0: Option<Pv0Table>,
     #[serde(default)]
     expect: BTreeMap<String, String>,
@@ -138,6 +136,8 @@ impl Default for FaultsTable {
 #[serde(deny_unknown_fields)]
 struct BoundsTable {
     max_term: Option<u8>,
+    /// The atomic level's bound on every oplog's length.
+    max_oplog_len: Option<u8>,
 }
 
 fn default_max_term() -> u8 {
@@ -232,6 +232,15 @@ impl fmt::Display for Expected {
     }
 }
 
+/// Which level of the model a file asks for (`granularity`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Granularity {
+    /// Members as actors exchanging messages: the full protocol (the default).
+    Actor,
+    /// MongoStaticRaft's atomic steps, within these bounds (`protocol::atomic`).
+    Atomic(AtomicBounds),
+}
+
 /// A validated model file.
 #[derive(Clone, Debug)]
 pub struct ModelSpec {
@@ -239,8 +248,10 @@ pub struct ModelSpec {
     pub name: String,
     pub file: PathBuf,
     pub description: String,
+    pub granularity: Granularity,
     pub settings: Settings,
-    /// Every property with what is expected of it, in the order of `properties::ALL`.
+    /// Every property defined at the model's level with what is expected of it, in the
+    /// order of `properties::ALL`.
     pub expectations: Vec<(&'static PropertySpec, Expected)>,
 }
 
@@ -257,6 +268,42 @@ pub fn load(file: &Path) -> Result<ModelSpec, Error> {
 pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
     let raw: ModelFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
     let bad = |reason: String| Error::model(file, reason);
+
+    let atomic = match raw.granularity.as_deref() {
+        None | Some("actor") => false,
+        Some("atomic") => true,
+        Some(other) => {
+            return Err(bad(format!(
+                "unknown granularity \"{other}\": expected \"actor\" or \"atomic\""
+            )))
+        }
+    };
+    if atomic {
+        let actor_only = [
+            ("protocol", raw.protocol.is_some()),
+            (
+                "write_concern_majority_journal_default",
+                raw.write_concern_majority_journal_default.is_some(),
+            ),
+            ("[settings]", raw.settings.is_some()),
+            ("[workload]", raw.workload.is_some()),
+            ("[faults]", raw.faults.is_some()),
+            ("[variant]", raw.variant.is_some()),
+            ("[pv0]", raw.pv0.is_some()),
+        ];
+        if let Some((key, _)) = actor_only.iter().find(|(_, set)| *set) {
+            return Err(bad(format!(
+                "{key} is set but granularity = \"atomic\": the atomic level has no messages, clients, faults or bug variants (client entries are bounded by [bounds] max_oplog_len)"
+            )));
+        }
+    } else if raw.bounds.max_oplog_len.is_some() {
+        return Err(bad(
+            "[bounds] max_oplog_len belongs to granularity = \"atomic\"; at the actor level bound [workload] writes instead".into(),
+        ));
+    }
+    let workload = raw.workload.unwrap_or_default();
+    let faults = raw.faults.unwrap_or_default();
+    let variant = raw.variant.unwrap_or_default();
 
     let protocol = match raw.protocol.as_deref() {
         None | Some("pv1") => Protocol::Pv1,
@@ -288,7 +335,7 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         .map_err(|e| bad(config_error(&e)))?;
 
     let data_bearing = settings.replset.data_bearing_count();
-    settings.write_concern = match raw.workload.w {
+    settings.write_concern = match workload.w {
         None => WriteConcern::Majority,
         Some(WValue::Name(name)) if name == "majority" => WriteConcern::Majority,
         Some(WValue::Name(name)) => {
@@ -308,42 +355,42 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         }
         Some(WValue::Number(n)) => WriteConcern::Nodes(n as u8),
     };
-    if raw.workload.writes > MAX_WRITES {
+    if workload.writes > MAX_WRITES {
         return Err(bad(format!(
             "[workload] writes = {}: at most {MAX_WRITES} writes can be explored",
-            raw.workload.writes
+            workload.writes
         )));
     }
-    settings.writes = raw.workload.writes;
-    settings.j = raw.workload.j;
+    settings.writes = workload.writes;
+    settings.j = workload.j;
     settings.wc_majority_journal_default =
         raw.write_concern_majority_journal_default.unwrap_or(true);
 
     let n = settings.replset.len();
-    if usize::from(raw.faults.max_crashes) > n {
+    if usize::from(faults.max_crashes) > n {
         return Err(bad(format!(
             "[faults] max_crashes = {} but the set has only {n} members",
-            raw.faults.max_crashes
+            faults.max_crashes
         )));
     }
-    settings.max_crashes = usize::from(raw.faults.max_crashes);
-    match raw.faults.total_crashes {
-        Some(total) if total < raw.faults.max_crashes => {
+    settings.max_crashes = usize::from(faults.max_crashes);
+    match faults.total_crashes {
+        Some(total) if total < faults.max_crashes => {
             return Err(bad(format!(
                 "[faults] total_crashes = {total} is less than max_crashes = {}: that many members could never be down at once",
-                raw.faults.max_crashes
+                faults.max_crashes
             )))
         }
-        Some(_) if raw.faults.max_crashes == 0 => {
+        Some(_) if faults.max_crashes == 0 => {
             return Err(bad(
                 "[faults] total_crashes is set but max_crashes = 0: no member may crash".into(),
             ))
         }
         total => settings.crash_budget = total,
     }
-    settings.message_loss = raw.faults.message_loss;
-    settings.journal_lag = raw.faults.journal_lag;
-    settings.chaining_allowed = raw.settings.chaining_allowed;
+    settings.message_loss = faults.message_loss;
+    settings.journal_lag = faults.journal_lag;
+    settings.chaining_allowed = raw.settings.unwrap_or_default().chaining_allowed;
 
     let max_term = raw.bounds.max_term.unwrap_or(default_max_term());
     if max_term == 0 || max_term > MAX_TERM {
@@ -353,7 +400,7 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
     }
     settings.max_term = Term(max_term);
     settings.pv0 = pv0_settings(protocol, raw.pv0.as_ref(), n).map_err(bad)?;
-    let v = &raw.variant;
+    let v = &variant;
     let mongodb = Variant::default();
     settings.variant = Variant {
         own_term_commit_rule: v
@@ -384,17 +431,44 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         }
     }
 
+    let granularity = if atomic {
+        atomic_bounds(&settings, &raw.bounds)
+            .map(Granularity::Atomic)
+            .map_err(bad)?
+    } else {
+        Granularity::Actor
+    };
+    let defined = |p: &PropertySpec| match granularity {
+        Granularity::Actor => p.actor.is_some(),
+        Granularity::Atomic(_) => p.atomic.is_some(),
+    };
+    let level = match granularity {
+        Granularity::Actor => "actor",
+        Granularity::Atomic(_) => "atomic",
+    };
     for name in raw.expect.keys() {
-        if properties::find(name).is_none() {
-            let known: Vec<_> = properties::ALL.iter().map(|p| p.name).collect();
-            return Err(bad(format!(
-                "[expect] names an unknown property \"{name}\"; known properties: {}",
-                known.join(", ")
-            )));
+        match properties::find(name) {
+            None => {
+                let known: Vec<_> = properties::ALL
+                    .iter()
+                    .filter(|p| defined(p))
+                    .map(|p| p.name)
+                    .collect();
+                return Err(bad(format!(
+                    "[expect] names an unknown property \"{name}\"; known properties at the {level} level: {}",
+                    known.join(", ")
+                )));
+            }
+            Some(p) if !defined(p) => {
+                return Err(bad(format!(
+                    "[expect] names {name}, which is not defined at the {level} level (granularity = \"{level}\")"
+                )));
+            }
+            Some(_) => {}
         }
     }
     let mut expectations = Vec::new();
-    for p in properties::ALL {
+    for p in properties::ALL.iter().filter(|p| defined(p)) {
         let expected = match raw.expect.get(p.name) {
             None => Expected::default_for(p.kind),
             Some(value) => Expected::parse(p.kind, value).ok_or_else(|| {
@@ -424,8 +498,40 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         name,
         file: file.to_path_buf(),
         description: raw.description.unwrap_or_default(),
+        granularity,
         settings,
         expectations,
+    })
+}
+
+/// The atomic level's members and bounds: data-bearing members only (it has no
+/// arbiters), at most `atomic::MAX_MEMBERS`, and both bounds given.
+fn atomic_bounds(settings: &Settings, bounds: &BoundsTable) -> Result<AtomicBounds, String> {
+    let replset = &settings.replset;
+    if replset.members.iter().any(|m| m.arbiter) {
+        return Err("granularity = \"atomic\" has no arbiters: every member holds an oplog".into());
+    }
+    if replset.len() > atomic::MAX_MEMBERS {
+        return Err(format!(
+            "granularity = \"atomic\" holds at most {} members; this set has {}",
+            atomic::MAX_MEMBERS,
+            replset.len()
+        ));
+    }
+    let (Some(max_term), Some(max_oplog_len)) = (bounds.max_term, bounds.max_oplog_len) else {
+        return Err(
+            "granularity = \"atomic\" needs both [bounds] max_term and max_oplog_len".into(),
+        );
+    };
+    if max_oplog_len == 0 || max_oplog_len > atomic::MAX_OPLOG_LEN {
+        return Err(format!(
+            "[bounds] max_oplog_len = {max_oplog_len}: expected 1 to {}",
+            atomic::MAX_OPLOG_LEN
+        ));
+    }
+    Ok(AtomicBounds {
+        max_term: Term(max_term),
+        max_oplog_len,
     })
 }
 
@@ -594,5 +700,64 @@ w = "majority"
         let pv1 = text.replace("protocol = \"pv0\"", "protocol = \"pv1\"");
         let pv1 = pv1.split("[pv0]").next().unwrap().to_string();
         assert!(parse_str(&pv1).unwrap_err().contains("votes = 3"));
+    }
+
+    const ATOMIC: &str = r#"
+granularity = "atomic"
+[[members]]
+[[members]]
+[[members]]
+[bounds]
+max_term = 4
+max_oplog_len = 4
+"#;
+
+    #[test]
+    fn atomic_level_takes_its_bounds_and_its_properties() {
+        let spec = parse_str(ATOMIC).unwrap();
+        assert_eq!(
+            spec.granularity,
+            Granularity::Atomic(AtomicBounds {
+                max_term: Term(4),
+                max_oplog_len: 4
+            })
+        );
+        let names: Vec<_> = spec.expectations.iter().map(|(p, _)| p.name).collect();
+        assert!(names.contains(&"state_machine_safety"));
+        assert!(!names.contains(&"majority_write_durability"));
+        assert_eq!(parse_str(PSA).unwrap().granularity, Granularity::Actor);
+    }
+
+    #[test]
+    fn atomic_level_rejects_what_it_cannot_model() {
+        let cases = [
+            ("[workload]\nwrites = 1\n", "[workload] is set"),
+            ("[faults]\nmax_crashes = 1\n", "[faults] is set"),
+            ("[variant]\ndurable_vote = false\n", "[variant] is set"),
+            (
+                "[expect]\nrollback_occurs = \"reachable\"\n",
+                "not defined at the atomic level",
+            ),
+        ];
+        for (extra, message) in cases {
+            let err = parse_str(&format!("{ATOMIC}{extra}")).unwrap_err();
+            assert!(err.contains(message), "{extra}: {err}");
+        }
+        let no_len = ATOMIC.replace("max_oplog_len = 4", "");
+        assert!(parse_str(&no_len).unwrap_err().contains("max_oplog_len"));
+        let too_long = ATOMIC.replace("max_oplog_len = 4", "max_oplog_len = 9");
+        assert!(parse_str(&too_long)
+            .unwrap_err()
+            .contains("expected 1 to 7"));
+        let arbiter = ATOMIC.replace("[bounds]", "arbiter = true\n[bounds]");
+        assert!(parse_str(&arbiter).unwrap_err().contains("no arbiters"));
+        let unknown = ATOMIC.replace("\"atomic\"", "\"coarse\"");
+        assert!(parse_str(&unknown)
+            .unwrap_err()
+            .contains("unknown granularity"));
+        let actor_len = format!("{PSA}[bounds]\nmax_oplog_len = 3\n");
+        assert!(parse_str(&actor_len)
+            .unwrap_err()
+            .contains("belongs to granularity"));
     }
 }

@@ -125,7 +125,7 @@ const ONE_THREAD: Options = Options {
 fn w1_write_is_rolled_back_after_failover() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/psa-w1.toml");
     let spec = config::load(&file).unwrap();
-    let result = check::check(&spec, ONE_THREAD);
+    let result = check::check(&spec, ONE_THREAD).into_actor().unwrap();
     assert!(result.complete && result.ok());
     let lost = result
         .properties
@@ -276,9 +276,9 @@ fn message_loss_changes_no_verdict() {
         let outcomes = |text: &str| {
             let spec = config::parse(Path::new("loss.toml"), text).unwrap();
             let result = check::check(&spec, ONE_THREAD);
-            assert!(result.complete);
-            let outcomes: Vec<_> = result.properties.iter().map(|p| p.outcome).collect();
-            (outcomes, result.unique_states)
+            assert!(result.complete());
+            let outcomes: Vec<_> = result.outcomes().into_iter().map(|(_, o, _)| o).collect();
+            (outcomes, result.unique_states())
         };
         let (reliable, reliable_states) = outcomes(&base);
         let (lost, lossy_states) = outcomes(&lossy);
@@ -793,5 +793,5 @@ fn pv0_voter_that_restarts_forgets_its_lease_and_votes_twice() {
 
 fn election_safety_holds(model: &ReplicaSetModel, state: &State) -> bool {
     let p = replcheck::protocol::properties::find("election_safety").expect("named property");
-    (p.condition)(model, state)
+    (p.actor.expect("defined at the actor level"))(model, state)
 }

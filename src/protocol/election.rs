@@ -76,14 +76,14 @@ pub fn decide_vote(settings: &Settings, voter: &Voter, req: &VoteRequest) -> Res
         return Err(Refusal::StaleTerm { mine: voter.term });
     }
     if let Some(v) = voter.last_vote {
-        if v.term == req.term {
+        if !term_allows_vote(voter.term, Some(v.term), req.term) {
             return Err(Refusal::AlreadyVoted {
                 candidate: v.candidate,
             });
         }
     }
     if let Some(mine) = voter.last {
-        if req.last < mine {
+        if !oplog_allows_vote(mine, req.last) {
             return Err(Refusal::CandidateBehind { mine });
         }
     }
@@ -96,6 +96,19 @@ pub fn decide_vote(settings: &Settings, voter: &Voter, req: &VoteRequest) -> Res
         }
     }
     Ok(())
+}
+
+/// The term half of the vote rule: a voter in `term` that last voted in `voted_in` may vote
+/// in `request` only if that term is not older than its own and it has not voted in it
+/// (one vote per term, `local.replset.election`).
+pub fn term_allows_vote(term: Term, voted_in: Option<Term>, request: Term) -> bool {
+    request >= term && voted_in != Some(request)
+}
+
+/// The oplog half of the vote rule: the candidate's last optime is at least the voter's,
+/// comparing terms first, then positions ("candidate's data is staler than mine").
+pub fn oplog_allows_vote(voter_last: OpTime, candidate_last: OpTime) -> bool {
+    candidate_last >= voter_last
 }
 
 /// The voter's view of itself, for `decide_vote` and for traces.
@@ -351,5 +364,23 @@ mod tests {
         // A candidate of higher priority than the visible primary gets the vote.
         s.replset.members[0].priority = 2.0;
         assert_eq!(decide_vote(&s, &arbiter, &req(3, OpTime::NULL)), Ok(()));
+    }
+
+    #[test]
+    fn one_vote_per_term_never_in_an_older_term() {
+        assert!(term_allows_vote(Term(2), None, Term(2)));
+        assert!(term_allows_vote(Term(2), Some(Term(1)), Term(3)));
+        assert!(!term_allows_vote(Term(2), Some(Term(2)), Term(2)));
+        assert!(!term_allows_vote(Term(3), None, Term(2)));
+        // The atomic level's reading: a member's term is also its vote.
+        assert!(term_allows_vote(Term(2), Some(Term(2)), Term(3)));
+    }
+
+    #[test]
+    fn a_candidate_needs_an_oplog_at_least_as_new_terms_first() {
+        assert!(oplog_allows_vote(OpTime::new(1, 3), OpTime::new(2, 1)));
+        assert!(oplog_allows_vote(OpTime::new(2, 2), OpTime::new(2, 2)));
+        assert!(!oplog_allows_vote(OpTime::new(2, 3), OpTime::new(2, 2)));
+        assert!(!oplog_allows_vote(OpTime::new(2, 1), OpTime::new(1, 5)));
     }
 }

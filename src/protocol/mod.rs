@@ -1,6 +1,7 @@
 //! The replica-set protocol (protocol versions 1 and 0) as stateright actors. This module knows nothing of files
 //! or terminals: it takes `Settings` and gives a `ReplicaSetModel`.
 
+pub mod atomic;
 pub mod client;
 pub mod election;
 pub mod journal;

@@ -5,9 +5,10 @@
 //! vacuity witnesses that must be reachable, so that a model in which nothing is ever
 //! acknowledged or rolled back cannot pass as proof of durability.
 
+use super::atomic::{self, AtomicModel, AtomicState};
 use super::member::Role;
 use super::model::{MemberView, ReplicaSetModel, State};
-use super::types::{Entry, Op, WriteConcern};
+use super::types::{Entry, Op, Term, WriteConcern};
 use stateright::{Expectation, Property};
 
 /// Whether a property must always hold or must sometimes be reached.
@@ -25,7 +26,10 @@ pub struct PropertySpec {
     pub kind: Kind,
     /// What it means, in one line.
     pub meaning: &'static str,
-    pub condition: fn(&ReplicaSetModel, &State) -> bool,
+    /// The condition at the actor level, if the property is defined there.
+    pub actor: Option<fn(&ReplicaSetModel, &State) -> bool>,
+    /// The condition at the atomic level (`atomic`), if the property is defined there.
+    pub atomic: Option<fn(&AtomicModel, &AtomicState) -> bool>,
 }
 
 /// All properties, in the order they are reported.
@@ -34,67 +38,99 @@ pub const ALL: &[PropertySpec] = &[
         name: "election_safety",
         kind: Kind::Always,
         meaning: "at most one primary per term (pv0: no voter's vote lease elects two primaries at once)",
-        condition: election_safety,
+        actor: Some(election_safety),
+        atomic: Some(atomic_election_safety),
     },
     PropertySpec {
         name: "arbiter_never_primary",
         kind: Kind::Always,
         meaning: "no arbiter is ever primary",
-        condition: arbiter_never_primary,
+        actor: Some(arbiter_never_primary),
+        atomic: None,
     },
     PropertySpec {
         name: "unelectable_never_primary",
         kind: Kind::Always,
         meaning: "no priority-0 or non-voting member is ever primary",
-        condition: unelectable_never_primary,
+        actor: Some(unelectable_never_primary),
+        atomic: None,
     },
     PropertySpec {
         name: "majority_write_durability",
         kind: Kind::Always,
         meaning: "no write acknowledged with w:\"majority\" is rolled back or missing from a later primary",
-        condition: majority_write_durability,
+        actor: Some(majority_write_durability),
+        atomic: None,
     },
     PropertySpec {
         name: "acknowledged_write_durability",
         kind: Kind::Always,
         meaning: "no acknowledged write, whatever its write concern, is rolled back or missing from a later primary",
-        condition: acknowledged_write_durability,
+        actor: Some(acknowledged_write_durability),
+        atomic: None,
     },
     PropertySpec {
         name: "committed_never_rolled_back",
         kind: Kind::Always,
         meaning: "no member rolls back an entry at or before the commit point it knew",
-        condition: committed_never_rolled_back,
+        actor: Some(committed_never_rolled_back),
+        atomic: None,
     },
     PropertySpec {
         name: "log_matching",
         kind: Kind::Always,
         meaning: "two oplogs that share an entry share every entry before it",
-        condition: log_matching,
+        actor: Some(log_matching),
+        atomic: Some(atomic_log_matching),
     },
     PropertySpec {
         name: "primary_elected",
         kind: Kind::Sometimes,
         meaning: "some member becomes primary",
-        condition: primary_elected,
+        actor: Some(primary_elected),
+        atomic: Some(atomic_primary_elected),
     },
     PropertySpec {
         name: "majority_write_acknowledged",
         kind: Kind::Sometimes,
         meaning: "some w:\"majority\" write is acknowledged",
-        condition: majority_write_acknowledged,
+        actor: Some(majority_write_acknowledged),
+        atomic: None,
     },
     PropertySpec {
         name: "rollback_occurs",
         kind: Kind::Sometimes,
         meaning: "some member rolls back at least one entry",
-        condition: rollback_occurs,
+        actor: Some(rollback_occurs),
+        atomic: None,
     },
     PropertySpec {
         name: "failover_occurs",
         kind: Kind::Sometimes,
         meaning: "a second member becomes primary in a later term (pv0: a second election is won)",
-        condition: failover_occurs,
+        actor: Some(failover_occurs),
+        atomic: None,
+    },
+    PropertySpec {
+        name: "leader_completeness",
+        kind: Kind::Always,
+        meaning: "every primary holds every entry committed in an earlier term (atomic level)",
+        actor: None,
+        atomic: Some(leader_completeness),
+    },
+    PropertySpec {
+        name: "state_machine_safety",
+        kind: Kind::Always,
+        meaning: "no two different entries are ever committed at the same oplog position (atomic level)",
+        actor: None,
+        atomic: Some(state_machine_safety),
+    },
+    PropertySpec {
+        name: "entry_committed",
+        kind: Kind::Sometimes,
+        meaning: "some primary commits an entry (atomic level)",
+        actor: None,
+        atomic: Some(entry_committed),
     },
 ];
 
@@ -103,22 +139,33 @@ pub fn find(name: &str) -> Option<&'static PropertySpec> {
     ALL.iter().find(|p| p.name == name)
 }
 
-/// The properties in stateright's form.
+/// The properties defined at the actor level, in stateright's form.
 pub fn stateright_properties() -> Vec<Property<ReplicaSetModel>> {
     ALL.iter()
-        .map(|p| match p.kind {
-            Kind::Always => Property {
-                expectation: Expectation::Always,
-                name: p.name,
-                condition: p.condition,
-            },
-            Kind::Sometimes => Property {
-                expectation: Expectation::Sometimes,
-                name: p.name,
-                condition: p.condition,
-            },
-        })
+        .filter_map(|p| Some(stateright_property(p, p.actor?)))
         .collect()
+}
+
+/// The properties defined at the atomic level, in stateright's form.
+pub fn stateright_atomic_properties() -> Vec<Property<AtomicModel>> {
+    ALL.iter()
+        .filter_map(|p| Some(stateright_property(p, p.atomic?)))
+        .collect()
+}
+
+fn stateright_property<M: stateright::Model>(
+    p: &PropertySpec,
+    condition: fn(&M, &M::State) -> bool,
+) -> Property<M> {
+    let expectation = match p.kind {
+        Kind::Always => Expectation::Always,
+        Kind::Sometimes => Expectation::Sometimes,
+    };
+    Property {
+        expectation,
+        name: p.name,
+        condition,
+    }
 }
 
 fn primaries<'a>(
@@ -281,4 +328,55 @@ fn failover_occurs(model: &ReplicaSetModel, state: &State) -> bool {
             matches!(e.op, Op::NewPrimary(other) if other != p.id && e.optime.term < p.member.term)
         })
     })
+}
+
+// The atomic level (`atomic`): MongoStaticRaft's invariants, over its compact state.
+
+/// Election safety at the atomic level (TLA+ `OnePrimaryPerTerm`): no two primaries share
+/// a term.
+fn atomic_election_safety(model: &AtomicModel, s: &AtomicState) -> bool {
+    let primaries: Vec<_> = model.members().filter(|&m| s.is_primary(m)).collect();
+    primaries
+        .iter()
+        .enumerate()
+        .all(|(i, &a)| primaries[i + 1..].iter().all(|&b| s.term(a) != s.term(b)))
+}
+
+/// Log matching (TLA+ `LogMatching`): two oplogs holding the same entry (position and
+/// term) hold the same entries up to it.
+fn atomic_log_matching(model: &AtomicModel, s: &AtomicState) -> bool {
+    model.members().all(|a| {
+        model.members().all(|b| {
+            let (la, lb) = (s.oplog(a), s.oplog(b));
+            (0..la.len().min(lb.len())).all(|k| la[k] != lb[k] || la[..k] == lb[..k])
+        })
+    })
+}
+
+/// Leader completeness (TLA+ `LeaderCompleteness`): a primary holds every entry committed
+/// by a primary of an earlier term, so an elected member never lacks a committed write.
+fn leader_completeness(model: &AtomicModel, s: &AtomicState) -> bool {
+    model.members().filter(|&m| s.is_primary(m)).all(|m| {
+        s.committed()
+            .all(|(position, term)| Term(term) >= s.term(m) || s.holds(m, position, term))
+    })
+}
+
+/// State-machine safety (TLA+ `StateMachineSafety`): entries committed at the same
+/// position are the same entry; no committed write is ever replaced by another.
+fn state_machine_safety(_model: &AtomicModel, s: &AtomicState) -> bool {
+    let mut seen = [false; atomic::OPLOG_ROOM + 1];
+    s.committed().all(|(position, _)| {
+        let first = !seen[usize::from(position)];
+        seen[usize::from(position)] = true;
+        first
+    })
+}
+
+fn atomic_primary_elected(model: &AtomicModel, s: &AtomicState) -> bool {
+    model.members().any(|m| s.is_primary(m))
+}
+
+fn entry_committed(_model: &AtomicModel, s: &AtomicState) -> bool {
+    s.committed().next().is_some()
 }

@@ -128,10 +128,11 @@ pub fn on_batch(
             .entries()
             .last()
             .is_none_or(|mine| batch.contains(mine));
+    if rollback::must_roll_back(m.last_optime(), batch.last_optime(), starts_with_mine) {
+        rollback::start_rollback(ctx, m.to_mut(), batch, o);
+        return;
+    }
     if !starts_with_mine {
-        if batch.last_optime() > m.last_optime() {
-            rollback::start_rollback(ctx, m.to_mut(), batch, o);
-        }
         return;
     }
     let m = m.to_mut();

@@ -13,7 +13,7 @@ use super::member::{Ctx, Member, Role};
 use super::messages::Timer;
 use super::node::Out;
 use super::replication;
-use super::types::Oplog;
+use super::types::{OpTime, Oplog};
 use stateright::actor::model_timeout;
 use std::borrow::Cow;
 
@@ -28,6 +28,14 @@ pub fn common_point(mine: &Oplog, theirs: &Oplog) -> u8 {
         .take_while(|(a, b)| a == b)
         .count();
     u8::try_from(shared).expect("oplog positions fit in u8")
+}
+
+/// The rollback test (`OplogStartMissing` in `OplogFetcher`): a member must roll back
+/// against a sync source that is further ahead (its last optime is newer, terms first)
+/// but does not hold the member's last entry. A source that holds it can serve the
+/// member; one that is not ahead is not a valid sync source.
+pub fn must_roll_back(mine: OpTime, source_last: OpTime, source_holds_mine: bool) -> bool {
+    !source_holds_mine && source_last > mine
 }
 
 /// The fetcher rolls back against its sync source's oplog: truncate to the common point,
@@ -77,6 +85,20 @@ mod tests {
                 },
             })
             .collect()
+    }
+
+    #[test]
+    fn rollback_needs_a_source_ahead_that_lacks_the_last_entry() {
+        let (mine, ahead) = (OpTime::new(1, 3), OpTime::new(2, 2));
+        assert!(must_roll_back(mine, ahead, false));
+        assert!(
+            !must_roll_back(mine, ahead, true),
+            "it can serve the member"
+        );
+        assert!(
+            !must_roll_back(ahead, mine, false),
+            "not a valid sync source"
+        );
     }
 
     #[test]

@@ -336,6 +336,11 @@ impl fmt::Display for WriteConcern {
 pub struct MemberSet(u64);
 
 impl MemberSet {
+    /// The set whose members are the set bits of `bits` (bit `i`: member `i`).
+    pub fn from_bits(bits: u64) -> Self {
+        MemberSet(bits)
+    }
+
     pub fn single(id: MemberId) -> Self {
         MemberSet(1 << id.0)
     }

@@ -3,25 +3,37 @@
 
 pub mod trace;
 
-use crate::check::{ModelResult, Outcome, PropertyResult};
-use crate::config::{Expected, ModelSpec};
+use crate::check::{ModelResult, Outcome, PropertyResult, Run};
+use crate::config::{Expected, Granularity, ModelSpec};
 use crate::error::exit;
 use crate::protocol::properties::Kind;
-use crate::protocol::replset::{Settings, Variant};
+use crate::protocol::replset::Variant;
 use serde::Serialize;
 use std::io::{self, Write};
+use trace::Narrated;
+
+/// Runs `$body` with `$r` bound to the run's result, whatever its level.
+macro_rules! on_run {
+    ($run:expr, $r:ident => $body:expr) => {
+        match $run {
+            Run::Actor($r) => $body,
+            Run::Atomic($r) => $body,
+        }
+    };
+}
 
 /// The exit code for a set of results: 1 if some decided property missed its expectation,
 /// else 3 if some run was cut short, else 0.
-pub fn exit_code(results: &[ModelResult]) -> i32 {
-    let failed = results.iter().any(|r| {
-        r.properties
+pub fn exit_code(results: &[Run]) -> i32 {
+    let failed = results.iter().any(|run| {
+        on_run!(run, r => r
+            .properties
             .iter()
-            .any(|p| p.outcome != Outcome::Inconclusive && !p.ok())
+            .any(|p| p.outcome != Outcome::Inconclusive && !p.ok()))
     });
     if failed {
         exit::EXPECTATION_FAILED
-    } else if results.iter().any(|r| !r.complete) {
+    } else if results.iter().any(|r| !r.complete()) {
         exit::INCOMPLETE
     } else {
         exit::OK
@@ -42,7 +54,14 @@ fn thousands(n: usize) -> String {
 }
 
 /// The workload, faults and bounds of a model in one line.
-pub fn scenario(settings: &Settings) -> String {
+pub fn scenario(spec: &ModelSpec) -> String {
+    let settings = &spec.settings;
+    if let Granularity::Atomic(bounds) = spec.granularity {
+        return format!(
+            "atomic steps (MongoStaticRaft), terms up to {}, oplogs up to {} entries",
+            bounds.max_term, bounds.max_oplog_len
+        );
+    }
     let mut parts = vec![format!(
         "{} write{} with {}",
         settings.writes,
@@ -129,7 +148,7 @@ fn variant_changes(v: &Variant) -> Vec<String> {
         .collect()
 }
 
-fn verdict(r: &ModelResult) -> String {
+fn verdict<M: Narrated>(r: &ModelResult<M>) -> String {
     let missed = r.properties.iter().filter(|p| !p.ok()).count();
     if !r.complete {
         "INCOMPLETE".to_string()
@@ -144,7 +163,7 @@ fn verdict(r: &ModelResult) -> String {
 }
 
 /// The text report.
-pub fn text(results: &[ModelResult], threads: usize, out: &mut impl Write) -> io::Result<()> {
+pub fn text(results: &[Run], threads: usize, out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
         "replcheck: {} model{}, {} thread{}\n",
@@ -155,7 +174,7 @@ pub fn text(results: &[ModelResult], threads: usize, out: &mut impl Write) -> io
     )?;
     let width = results
         .iter()
-        .map(|r| r.spec.name.len())
+        .map(|r| r.spec().name.len())
         .max()
         .unwrap_or(5)
         .max(5);
@@ -164,8 +183,8 @@ pub fn text(results: &[ModelResult], threads: usize, out: &mut impl Write) -> io
         "{:<width$}  {:<7}  {:>13}  {:>12}  {:>5}  {:>8}  RESULT",
         "MODEL", "SET", "STATES", "UNIQUE", "DEPTH", "SECONDS"
     )?;
-    for r in results {
-        writeln!(
+    for run in results {
+        on_run!(run, r => writeln!(
             out,
             "{:<width$}  {:<7}  {:>13}  {:>12}  {:>5}  {:>8.1}  {}",
             r.spec.name,
@@ -175,17 +194,16 @@ pub fn text(results: &[ModelResult], threads: usize, out: &mut impl Write) -> io
             r.max_depth,
             r.seconds,
             verdict(r)
-        )?;
+        ))?;
     }
-    for r in results {
-        model_text(r, out)?;
+    for run in results {
+        on_run!(run, r => model_text(r, out))?;
     }
-    let decided = |p: &PropertyResult| p.outcome == Outcome::Inconclusive || p.ok();
     let failed = results
         .iter()
-        .filter(|r| !r.properties.iter().all(decided))
+        .filter(|run| !on_run!(run, r => r.properties.iter().all(decided)))
         .count();
-    let incomplete = results.iter().filter(|r| !r.complete).count();
+    let incomplete = results.iter().filter(|r| !r.complete()).count();
     writeln!(out)?;
     if failed == 0 && incomplete == 0 {
         writeln!(out, "All expectations met.")?;
@@ -208,13 +226,18 @@ pub fn text(results: &[ModelResult], threads: usize, out: &mut impl Write) -> io
     Ok(())
 }
 
-fn model_text(r: &ModelResult, out: &mut impl Write) -> io::Result<()> {
+/// Whether a property met its expectation or was left undecided.
+fn decided<M: Narrated>(p: &PropertyResult<M>) -> bool {
+    p.outcome == Outcome::Inconclusive || p.ok()
+}
+
+fn model_text<M: Narrated>(r: &ModelResult<M>, out: &mut impl Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{} ({})", r.spec.name, r.spec.file.display())?;
     if !r.spec.description.is_empty() {
         writeln!(out, "  {}", r.spec.description)?;
     }
-    writeln!(out, "  {}", scenario(&r.spec.settings))?;
+    writeln!(out, "  {}", scenario(&r.spec))?;
     if !r.complete {
         writeln!(
             out,
@@ -243,10 +266,10 @@ fn model_text(r: &ModelResult, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-fn trace_text(
-    r: &ModelResult,
-    p: &PropertyResult,
-    t: &crate::check::Trace,
+fn trace_text<M: Narrated>(
+    r: &ModelResult<M>,
+    p: &PropertyResult<M>,
+    t: &crate::check::Trace<M>,
     out: &mut impl Write,
 ) -> io::Result<()> {
     let what = match p.property.kind {
@@ -267,7 +290,7 @@ fn trace_text(
         },
         if p.ok() { ", as expected" } else { "" }
     )?;
-    for line in crate::protocol::narrate::state_table(&r.model, &t.states[0]) {
+    for line in r.model.state_lines(&t.states[0]) {
         writeln!(out, "        {line}")?;
     }
     for step in trace::steps(&r.model, t) {
@@ -297,6 +320,7 @@ struct JsonModel<'a> {
     name: &'a str,
     file: String,
     description: &'a str,
+    granularity: &'static str,
     set: String,
     complete: bool,
     ok: bool,
@@ -325,42 +349,50 @@ struct JsonProperty {
 }
 
 /// The JSON report on one line-free document.
-pub fn json(results: &[ModelResult], out: &mut impl Write) -> io::Result<()> {
+pub fn json(results: &[Run], out: &mut impl Write) -> io::Result<()> {
     let report = JsonReport {
-        ok: results.iter().all(|r| r.ok() && r.complete),
+        ok: results.iter().all(|r| r.ok() && r.complete()),
         exit_code: exit_code(results),
         models: results
             .iter()
-            .map(|r| JsonModel {
-                name: &r.spec.name,
-                file: r.spec.file.display().to_string(),
-                description: &r.spec.description,
-                set: r.spec.settings.replset.shape(),
-                complete: r.complete,
-                ok: r.ok(),
-                unique_states: r.unique_states,
-                states: r.states,
-                max_depth: r.max_depth,
-                seconds: r.seconds,
-                properties: r
-                    .properties
-                    .iter()
-                    .map(|p| JsonProperty {
-                        name: p.property.name,
-                        kind: p.property.kind,
-                        expected: p.expected,
-                        outcome: p.outcome,
-                        ok: p.ok(),
-                        trace: p.trace.as_ref().map(|t| trace::steps(&r.model, t)),
-                        shortest: p.trace.as_ref().map(|t| t.shortest),
-                        explorer_path: p.trace.as_ref().map(|t| t.explorer_path(&r.model)),
-                    })
-                    .collect(),
-            })
+            .map(|run| on_run!(run, r => json_model(r)))
             .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)
+}
+
+fn json_model<M: Narrated>(r: &ModelResult<M>) -> JsonModel<'_> {
+    JsonModel {
+        name: &r.spec.name,
+        file: r.spec.file.display().to_string(),
+        description: &r.spec.description,
+        granularity: match r.spec.granularity {
+            Granularity::Actor => "actor",
+            Granularity::Atomic(_) => "atomic",
+        },
+        set: r.spec.settings.replset.shape(),
+        complete: r.complete,
+        ok: r.ok(),
+        unique_states: r.unique_states,
+        states: r.states,
+        max_depth: r.max_depth,
+        seconds: r.seconds,
+        properties: r
+            .properties
+            .iter()
+            .map(|p| JsonProperty {
+                name: p.property.name,
+                kind: p.property.kind,
+                expected: p.expected,
+                outcome: p.outcome,
+                ok: p.ok(),
+                trace: p.trace.as_ref().map(|t| trace::steps(&r.model, t)),
+                shortest: p.trace.as_ref().map(|t| t.shortest),
+                explorer_path: p.trace.as_ref().map(|t| t.explorer_path(&r.model)),
+            })
+            .collect(),
+    }
 }
 
 /// `replcheck list`: each model with its description and what it expects.
@@ -374,7 +406,7 @@ pub fn list(specs: &[ModelSpec], out: &mut impl Write) -> io::Result<()> {
             out,
             "  set {}: {}",
             spec.settings.replset.shape(),
-            scenario(&spec.settings)
+            scenario(spec)
         )?;
         let expectations: Vec<String> = spec
             .expectations
