@@ -1,5 +1,6 @@
-//! The command line: `check`, `serve` and `list`. No protocol logic lives here.
+//! The command line: `check`, `serve`, `bench` and `list`. No protocol logic lives here.
 
+use crate::bench;
 use crate::check::{self, Options};
 use crate::config::{self, Granularity, ModelSpec};
 use crate::error::{exit, Error};
@@ -55,6 +56,18 @@ pub enum Command {
         /// Checker threads for "Run to completion" (default: the machine's cores).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: Option<u16>,
+    },
+    /// Measure the checker on the benchmark models (models/bench/ and the largest bundled
+    /// models), each in a fresh process, and print a Markdown table: unique states, states
+    /// generated per second, seconds, peak memory and threads. Run it from the repository
+    /// root, on a release build and an otherwise idle machine.
+    Bench {
+        /// Thread counts to run every benchmark with (default: 1 and the machine's cores).
+        #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: Vec<u16>,
+        /// Only the benchmarks whose name contains this text.
+        #[arg(long)]
+        only: Option<String>,
     },
     /// List models with their descriptions and expectations.
     List {
@@ -136,12 +149,56 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             match format {
-                Format::Text => report::text(&results, options.threads, &mut out),
-                Format::Json => report::json(&results, &mut out),
+                Format::Text => report::text(&results, options.threads, &mut out)
+                    .and_then(|()| report::peak_memory_line(bench::peak_memory_bytes(), &mut out)),
+                Format::Json => report::json(&results, bench::peak_memory_bytes(), &mut out),
             }
             .and_then(|()| out.flush())
             .map_err(output_error)?;
             Ok(report::exit_code(&results))
+        }
+        Command::Bench { threads, only } => {
+            let benchmarks = bench::select(only.as_deref());
+            if benchmarks.is_empty() {
+                return Err(Error::Usage(format!(
+                    "no benchmark's name contains \"{}\"; benchmarks: {}",
+                    only.unwrap_or_default(),
+                    bench::BENCHMARKS
+                        .iter()
+                        .map(|b| b.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            let mut counts: Vec<usize> = threads.into_iter().map(usize::from).collect();
+            if counts.is_empty() {
+                counts = vec![1, self::threads(None)];
+            }
+            counts.dedup();
+            let exe = std::env::current_exe()
+                .map_err(|e| Error::Usage(format!("cannot find replcheck's executable: {e}")))?;
+            let root = std::env::current_dir()
+                .map_err(|e| Error::Usage(format!("cannot read the current directory: {e}")))?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            report::bench_header(&bench::machine(), &mut out).map_err(output_error)?;
+            let mut measured = Vec::new();
+            for b in benchmarks {
+                for &t in &counts {
+                    let m = bench::measure(&exe, &root, b, t)?;
+                    report::bench_row(&m, &mut out)
+                        .and_then(|()| out.flush())
+                        .map_err(output_error)?;
+                    measured.push(m);
+                }
+            }
+            report::bench_footer(&measured, &mut out).map_err(output_error)?;
+            let all_ok = measured.iter().all(|m| m.ok);
+            Ok(if all_ok {
+                exit::OK
+            } else {
+                exit::EXPECTATION_FAILED
+            })
         }
         Command::List { files } => {
             let specs = load_all(files)?;

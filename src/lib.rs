@@ -5,8 +5,10 @@
 //! - [`config`]: model files (TOML) and their validation.
 //! - [`check`]: exhaustive exploration, verdicts and shortest counterexamples.
 //! - [`report`]: everything that is printed.
+//! - [`bench`]: `replcheck bench`, the benchmark runs.
 //! - [`cli`]: the command line.
 
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -3,6 +3,11 @@
 use clap::Parser;
 use replcheck::cli::{run, Cli};
 
+/// Exploring a model clones and drops millions of small states; mimalloc's thread-local
+/// free lists do that faster than the system allocator, and scale better with threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     let code = match run(cli) {

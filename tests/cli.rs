@@ -87,6 +87,16 @@ fn a_run_cut_short_exits_3_and_claims_nothing() {
     }
 }
 
+/// The property names of one model in a JSON report, in order.
+fn property_names(model: &Value) -> Vec<&str> {
+    model["properties"]
+        .as_array()
+        .expect("properties array")
+        .iter()
+        .map(|p| p["name"].as_str().expect("a name"))
+        .collect()
+}
+
 #[test]
 fn json_report_has_the_documented_shape() {
     let dir = scratch("json");
@@ -106,12 +116,8 @@ fn json_report_has_the_documented_shape() {
     }
     assert!(m["seconds"].as_f64().is_some());
     let properties = m["properties"].as_array().expect("properties array");
-    let names: Vec<&str> = properties
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        names,
+        property_names(m),
         [
             "election_safety",
             "arbiter_never_primary",
@@ -313,4 +319,61 @@ fn bad_flags_are_usage_errors() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     let run = replcheck(&["serve", "models/none.toml"]);
     assert_rejected(&run, "models/none.toml", "cannot read");
+}
+
+/// `replcheck bench` runs each benchmark in a child process and prints one Markdown row
+/// per run with its figures; the atomic benchmark reaches TLC's state count.
+#[test]
+fn bench_prints_a_row_per_run_with_measured_figures() {
+    let run = replcheck(&["bench", "--only", "atomic-3x4x4-sym", "--threads", "1,2"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let rows: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("| atomic-3x4x4-sym |"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", run.stdout);
+    for (row, threads) in rows.iter().zip(["1", "2"]) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert_eq!(cells[2], threads, "{row}");
+        assert_eq!(cells[4], "180,745", "{row}");
+        assert!(cells[7].parse::<f64>().is_ok(), "seconds: {row}");
+        assert!(cells[8].ends_with("MB"), "peak memory: {row}");
+        assert_eq!(cells[10], "as expected", "{row}");
+    }
+    assert!(
+        run.stdout.contains("same verdicts on every thread count"),
+        "{}",
+        run.stdout
+    );
+    let unknown = replcheck(&["bench", "--only", "no-such-benchmark"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("atomic-3x4x4"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+/// An atomic-level model checks the atomic level's properties, and says so in JSON.
+#[test]
+fn atomic_models_report_their_level_and_properties() {
+    let run = replcheck(&["check", "--format", "json", "models/static-raft.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let m = &report["models"][0];
+    assert_eq!(m["granularity"], "atomic");
+    assert_eq!(m["unique_states"], 180_745);
+    assert_eq!(
+        property_names(m),
+        [
+            "election_safety",
+            "log_matching",
+            "primary_elected",
+            "leader_completeness",
+            "state_machine_safety",
+            "entry_committed",
+        ]
+    );
+    assert!(report["peak_memory_bytes"].as_u64().is_some_and(|b| b > 0));
 }

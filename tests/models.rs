@@ -155,6 +155,15 @@ fn extended_models_are_valid() {
     }
 }
 
+/// Every benchmark names a model file that loads (`replcheck bench` runs them).
+#[test]
+fn benchmark_models_are_valid() {
+    let root = models_dir().parent().unwrap().to_path_buf();
+    for b in replcheck::bench::BENCHMARKS {
+        config::load(&root.join(b.file)).unwrap_or_else(|e| panic!("{}: {e}", b.name));
+    }
+}
+
 /// One test per model file, named after it.
 macro_rules! model_tests {
     ($($test:ident => $file:literal),* $(,)?) => {

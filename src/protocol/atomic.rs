@@ -108,6 +108,9 @@ pub struct AtomicModel {
     voters: u8,
     /// Bit `i`: member `i` may stand for election.
     electable: u8,
+    /// For every set of members (bit `i`: member `i`), whether its votes are a majority
+    /// (`quorum::is_vote_majority`, tabulated once).
+    majorities: Vec<bool>,
 }
 
 impl AtomicState {
@@ -163,6 +166,17 @@ impl AtomicState {
         })
     }
 
+    /// For each position, the terms committed there (bit `t`: term `t`).
+    pub fn committed_terms(&self) -> &[u32; OPLOG_ROOM] {
+        &self.committed
+    }
+
+    /// For each position, the terms committed there that are older than `term`.
+    pub fn committed_before(&self, term: Term) -> [u32; OPLOG_ROOM] {
+        let below = (1u32 << term.0) - 1;
+        self.committed.map(|terms| terms & below)
+    }
+
     fn is_committed(&self, position: u8, term: u8) -> bool {
         self.committed[usize::from(position - 1)] & (1 << term) != 0
     }
@@ -184,7 +198,11 @@ impl AtomicModel {
         };
         let voters = mask(&|m| replset.member(m).is_voter());
         let electable = mask(&|m| replset.member(m).is_electable());
+        let majorities = (0..1u64 << replset.len())
+            .map(|set| quorum::is_vote_majority(replset, MemberSet::from_bits(set)))
+            .collect();
         AtomicModel {
+            majorities,
             n: replset.len() as u8,
             settings,
             bounds,
@@ -202,7 +220,7 @@ impl AtomicModel {
     }
 
     fn quorum(&self, members: u8) -> bool {
-        quorum::is_vote_majority(&self.settings.replset, MemberSet::from_bits(members.into()))
+        self.majorities[usize::from(members)]
     }
 
     /// Whether `voter` can vote for `candidate` in `term` (MongoDB's vote rule, PROTOCOL.md
@@ -330,16 +348,28 @@ impl Model for AtomicModel {
         }]
     }
 
+    /// The steps enabled in `s`. Steps that differ only in the member they read from and
+    /// lead to the same state are offered once, naming the first such member: fetching
+    /// the same entry, rolling back (which removes the last entry whatever the source)
+    /// and learning the same term.
     fn actions(&self, s: &AtomicState, out: &mut Vec<AtomicAction>) {
         for m in self.members() {
             if self.may_write(s, m) {
                 out.push(AtomicAction::ClientWrite(m));
             }
+            let mut fetched = 0u32;
+            let mut rolls_back = false;
+            let mut learned = 0u32;
             for source in self.members() {
                 if self.may_fetch(s, m, source) {
-                    out.push(AtomicAction::FetchEntry { member: m, source });
+                    let entry = 1 << s.entry_term(source, s.oplog_len(m) + 1);
+                    if fetched & entry == 0 {
+                        fetched |= entry;
+                        out.push(AtomicAction::FetchEntry { member: m, source });
+                    }
                 }
-                if self.may_roll_back(s, m, source) {
+                if !rolls_back && self.may_roll_back(s, m, source) {
+                    rolls_back = true;
                     out.push(AtomicAction::RollBackEntry { member: m, source });
                 }
             }
@@ -348,7 +378,9 @@ impl Model for AtomicModel {
                 out.push(AtomicAction::AdvanceCommit(m));
             }
             for from in self.members() {
-                if self.may_learn_term(s, m, from) {
+                let term = 1 << s.term[from.index()];
+                if self.may_learn_term(s, m, from) && learned & term == 0 {
+                    learned |= term;
                     out.push(AtomicAction::LearnTerm { member: m, from });
                 }
             }

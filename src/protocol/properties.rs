@@ -5,10 +5,10 @@
 //! vacuity witnesses that must be reachable, so that a model in which nothing is ever
 //! acknowledged or rolled back cannot pass as proof of durability.
 
-use super::atomic::{self, AtomicModel, AtomicState};
+use super::atomic::{AtomicModel, AtomicState};
 use super::member::Role;
 use super::model::{MemberView, ReplicaSetModel, State};
-use super::types::{Entry, Op, Term, WriteConcern};
+use super::types::{Entry, Op, WriteConcern};
 use stateright::{Expectation, Property};
 
 /// Whether a property must always hold or must sometimes be reached.
@@ -357,20 +357,21 @@ fn atomic_log_matching(model: &AtomicModel, s: &AtomicState) -> bool {
 /// by a primary of an earlier term, so an elected member never lacks a committed write.
 fn leader_completeness(model: &AtomicModel, s: &AtomicState) -> bool {
     model.members().filter(|&m| s.is_primary(m)).all(|m| {
-        s.committed()
-            .all(|(position, term)| Term(term) >= s.term(m) || s.holds(m, position, term))
+        let earlier = s.committed_before(s.term(m));
+        let oplog = s.oplog(m);
+        earlier.iter().enumerate().all(|(k, &terms)| {
+            let held = oplog.get(k).map_or(0, |&t| 1u32 << t);
+            terms & !held == 0
+        })
     })
 }
 
 /// State-machine safety (TLA+ `StateMachineSafety`): entries committed at the same
 /// position are the same entry; no committed write is ever replaced by another.
 fn state_machine_safety(_model: &AtomicModel, s: &AtomicState) -> bool {
-    let mut seen = [false; atomic::OPLOG_ROOM + 1];
-    s.committed().all(|(position, _)| {
-        let first = !seen[usize::from(position)];
-        seen[usize::from(position)] = true;
-        first
-    })
+    s.committed_terms()
+        .iter()
+        .all(|terms| terms.count_ones() <= 1)
 }
 
 fn atomic_primary_elected(model: &AtomicModel, s: &AtomicState) -> bool {
