@@ -19,6 +19,8 @@ pub struct Benchmark {
     pub symmetry: bool,
     /// What it measures, for the table's readers.
     pub about: &'static str,
+    /// Minutes rather than seconds: run only with `bench --all`.
+    pub heavy: bool,
 }
 
 /// The benchmarks, in the order they run.
@@ -27,6 +29,7 @@ pub const BENCHMARKS: &[Benchmark] = &[
         name: "atomic-3x4x4",
         file: "models/static-raft.toml",
         symmetry: false,
+        heavy: false,
         about:
             "atomic level, 3 members, terms and oplogs up to 4: TLC's MongoStaticRaft configuration",
     },
@@ -34,54 +37,63 @@ pub const BENCHMARKS: &[Benchmark] = &[
         name: "atomic-3x4x4-sym",
         file: "models/static-raft.toml",
         symmetry: true,
+        heavy: false,
         about: "the same up to renaming of members (TLC with SYMMETRY: 180,745)",
     },
     Benchmark {
         name: "actor-3-members",
         file: "models/bench/members-3.toml",
         symmetry: true,
+        heavy: false,
         about: "actor level, 1 w:majority write, term 1: 3 members",
     },
     Benchmark {
         name: "actor-4-members",
         file: "models/bench/members-4.toml",
         symmetry: true,
+        heavy: false,
         about: "the same with 4 members",
     },
     Benchmark {
         name: "actor-5-members",
         file: "models/bench/members-5.toml",
         symmetry: true,
+        heavy: true,
         about: "the same with 5 members",
     },
     Benchmark {
         name: "actor-term-2",
         file: "models/bench/terms-2.toml",
         symmetry: true,
+        heavy: false,
         about: "actor level, 3 members, elections only: terms up to 2",
     },
     Benchmark {
         name: "actor-term-3",
         file: "models/bench/terms-3.toml",
         symmetry: true,
+        heavy: false,
         about: "the same with terms up to 3",
     },
     Benchmark {
         name: "actor-term-4",
         file: "models/bench/terms-4.toml",
         symmetry: true,
+        heavy: true,
         about: "the same with terms up to 4",
     },
     Benchmark {
         name: "pss-majority",
         file: "models/pss-majority.toml",
         symmetry: true,
+        heavy: false,
         about: "bundled: PSS, 1 w:majority write, one failover",
     },
     Benchmark {
         name: "pss-w1",
         file: "models/pss-w1.toml",
         symmetry: true,
+        heavy: false,
         about: "bundled: PSS, 1 w:1 write, one failover (the largest bundled model)",
     },
 ];
@@ -100,11 +112,13 @@ pub struct Measurement {
     pub outcomes: Vec<String>,
 }
 
-/// The benchmarks whose name contains `filter` (all without one).
-pub fn select(filter: Option<&str>) -> Vec<&'static Benchmark> {
+/// The benchmarks whose name contains `filter` (all without one), leaving out the heavy
+/// ones unless `heavy` is set or the filter names them.
+pub fn select(filter: Option<&str>, heavy: bool) -> Vec<&'static Benchmark> {
     BENCHMARKS
         .iter()
         .filter(|b| filter.is_none_or(|f| b.name.contains(f)))
+        .filter(|b| heavy || filter.is_some() || !b.heavy)
         .collect()
 }
 

@@ -68,6 +68,9 @@ pub enum Command {
         /// Only the benchmarks whose name contains this text.
         #[arg(long)]
         only: Option<String>,
+        /// Also the heavy benchmarks (5 members, terms up to 4: minutes each).
+        #[arg(long)]
+        all: bool,
     },
     /// List models with their descriptions and expectations.
     List {
@@ -157,8 +160,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             .map_err(output_error)?;
             Ok(report::exit_code(&results))
         }
-        Command::Bench { threads, only } => {
-            let benchmarks = bench::select(only.as_deref());
+        Command::Bench { threads, only, all } => {
+            let benchmarks = bench::select(only.as_deref(), all);
             if benchmarks.is_empty() {
                 return Err(Error::Usage(format!(
                     "no benchmark's name contains \"{}\"; benchmarks: {}",

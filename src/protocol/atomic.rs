@@ -690,6 +690,14 @@ mod tests {
     }
 
     #[test]
+    fn a_state_is_one_small_block_of_plain_bytes() {
+        // Fixed arrays and small integers only: cloning is a copy, hashing reads one block.
+        assert_eq!(std::mem::size_of::<AtomicState>(), 112);
+        fn is_copy<T: Copy>() {}
+        is_copy::<AtomicState>();
+    }
+
+    #[test]
     fn representative_is_the_same_for_every_renaming() {
         let m = model(3);
         let elect = |c: u8, voters: &[u8]| AtomicAction::BecomePrimary {

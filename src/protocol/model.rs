@@ -227,7 +227,7 @@ impl ReplicaSetModel {
     /// messages that can no longer do anything.
     fn settle_network(&self, prev: Option<&State>, mut state: State) -> State {
         let before = match prev.map(|p| &p.network) {
-            Some(Network::UnorderedNonDuplicating(before)) => Some(before.clone()),
+            Some(Network::UnorderedNonDuplicating(before)) => Some(before),
             _ => None,
         };
         let obsolete: Vec<_> = state

@@ -42,24 +42,7 @@ pub fn representative(state: &State) -> State {
     // Sort keys must not change when members are renamed, so they leave out every member
     // id (`blind`); members they cannot tell apart are ordered by the tie-break below.
     let anonymous = anonymizer(members);
-    // Each member's traffic: what it has in flight and what is in flight to it, as sorted
-    // fingerprints of the messages with every member id erased. Members whose own states
-    // are equal are told apart by their traffic, which spares most tie-breaks.
-    let mut traffic: Vec<Vec<(bool, u64)>> = vec![Vec::new(); members];
-    for envelope in state.network.iter_all() {
-        let fingerprint = hash_of(&envelope.msg.rewrite(&anonymous));
-        let (src, dst) = (usize::from(envelope.src), usize::from(envelope.dst));
-        if src < members {
-            traffic[src].push((false, fingerprint));
-        }
-        if dst < members {
-            traffic[dst].push((true, fingerprint));
-        }
-    }
-    for t in &mut traffic {
-        t.sort_unstable();
-    }
-    let key = |i: usize| {
+    let own = |i: usize| {
         let NodeState::Member(member) = &*state.actor_states[i] else {
             unreachable!("members come first")
         };
@@ -73,15 +56,35 @@ pub fn representative(state: &State) -> State {
             state.crashed[i],
             storage,
             timers,
-            &traffic[i],
         )
     };
-    let keys: Vec<_> = (0..members).map(key).collect();
+    let own: Vec<_> = (0..members).map(own).collect();
+    // Members whose own states are equal are told apart by their traffic: what they have
+    // in flight and what is in flight to them, as sorted fingerprints of the messages with
+    // every member id erased. Computed only when needed, it spares most tie-breaks.
+    let ties = own.iter().sorted().tuple_windows().any(|(a, b)| a == b);
+    let mut traffic: Vec<Vec<(bool, u64)>> = vec![Vec::new(); members];
+    if ties {
+        for envelope in state.network.iter_all() {
+            let fingerprint = hash_of(&envelope.msg.rewrite(&anonymous));
+            let (src, dst) = (usize::from(envelope.src), usize::from(envelope.dst));
+            if src < members {
+                traffic[src].push((false, fingerprint));
+            }
+            if dst < members {
+                traffic[dst].push((true, fingerprint));
+            }
+        }
+        for t in &mut traffic {
+            t.sort_unstable();
+        }
+    }
+    let keys: Vec<_> = own.iter().zip(&traffic).collect();
     // Members sorted by key; each class keeps the set of ids it had.
     let order: Vec<usize> = (0..members)
         .sorted_by(|&a, &b| keys[a].cmp(&keys[b]))
         .collect();
-    let slots: Vec<usize> = (0..members).sorted_by_key(|&i| (keys[i].0, i)).collect();
+    let slots: Vec<usize> = (0..members).sorted_by_key(|&i| (own[i].0, i)).collect();
     // Runs of members whose keys tie: any order among them sorts as well.
     let runs: Vec<Vec<usize>> = (0..members)
         .chunk_by(|&k| &keys[order[k]])
