@@ -311,7 +311,7 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
         })
         .collect();
     let targets: Vec<&PropertySpec> = wanted.iter().map(|&i| properties[i].property).collect();
-    let traces = shortest_traces(&model, &targets, options.symmetry);
+    let traces = shortest_traces(&model, &targets, options.symmetry, options.threads);
     for (i, trace) in wanted.into_iter().zip(traces) {
         properties[i].trace = trace;
     }
@@ -353,7 +353,9 @@ fn is_target<M: Level>(model: &M, property: &PropertySpec, state: &M::State) -> 
 /// Breadth-first search from the initial state for the nearest state where `property`
 /// fails (or, for a sometimes-property, holds), keeping one parent link per state.
 pub fn shortest_trace<M: Level>(model: &M, property: &PropertySpec) -> Option<Trace<M>> {
-    shortest_traces(model, &[property], false).pop().flatten()
+    shortest_traces(model, &[property], false, 1)
+        .pop()
+        .flatten()
 }
 
 /// One breadth-first search for the nearest target state of each property in turn (see
@@ -366,6 +368,7 @@ pub fn shortest_traces<M: Level>(
     model: &M,
     properties: &[&PropertySpec],
     up_to_symmetry: bool,
+    threads: usize,
 ) -> Vec<Option<Trace<M>>> {
     let key = |state: &M::State| {
         if up_to_symmetry {
@@ -383,37 +386,61 @@ pub fn shortest_traces<M: Level>(
     };
     // fingerprint -> (parent fingerprint, index of the action among the parent's actions)
     let mut parents: HashMap<u64, Option<(u64, usize)>> = HashMap::new();
-    parents.insert(key(&init), None);
-    let mut frontier = vec![init];
-    let mut actions = Vec::new();
+    let init_key = key(&init);
+    parents.insert(init_key, None);
+    let mut frontier = vec![(init_key, init)];
     while !frontier.is_empty() {
         for (property, trace) in properties.iter().zip(traces.iter_mut()) {
             if trace.is_none() {
-                if let Some(found) = frontier.iter().find(|s| is_target(model, property, s)) {
-                    *trace = Some(rebuild(model, &parents, key(found)));
+                if let Some((found, _)) =
+                    frontier.iter().find(|(_, s)| is_target(model, property, s))
+                {
+                    *trace = Some(rebuild(model, &parents, *found));
                 }
             }
         }
         if traces.iter().all(Option::is_some) {
             return traces;
         }
+        // Successors are computed on every thread, each over a slice of the frontier, and
+        // merged in frontier order: the first path to a state wins, as it would on one.
+        let expand = |slice: &[(u64, M::State)]| {
+            let mut found = Vec::new();
+            let mut actions = Vec::new();
+            for (fp, state) in slice {
+                actions.clear();
+                model.actions(state, &mut actions);
+                for (i, action) in actions.drain(..).enumerate() {
+                    let Some(successor) = model.next_state(state, action) else {
+                        continue;
+                    };
+                    if !model.within_boundary(&successor) {
+                        continue;
+                    }
+                    let sfp = key(&successor);
+                    if !parents.contains_key(&sfp) {
+                        found.push((sfp, *fp, i, successor));
+                    }
+                }
+            }
+            found
+        };
+        let chunk = frontier.len().div_ceil(threads.max(1)).max(1);
+        let expanded: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = frontier
+                .chunks(chunk)
+                .map(|slice| scope.spawn(move || expand(slice)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a search thread finishes"))
+                .collect()
+        });
         let mut next = Vec::new();
-        for state in &frontier {
-            let fp = key(state);
-            actions.clear();
-            model.actions(state, &mut actions);
-            for (i, action) in actions.drain(..).enumerate() {
-                let Some(successor) = model.next_state(state, action) else {
-                    continue;
-                };
-                if !model.within_boundary(&successor) {
-                    continue;
-                }
-                let sfp = key(&successor);
-                if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(sfp) {
-                    e.insert(Some((fp, i)));
-                    next.push(successor);
-                }
+        for (sfp, parent, i, successor) in expanded.into_iter().flatten() {
+            if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(sfp) {
+                e.insert(Some((parent, i)));
+                next.push((sfp, successor));
             }
         }
         frontier = next;
