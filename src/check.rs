@@ -406,6 +406,7 @@ pub fn shortest_traces<M: Level>(
         // merged in frontier order: the first path to a state wins, as it would on one.
         let expand = |slice: &[(u64, M::State)]| {
             let mut found = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             let mut actions = Vec::new();
             for (fp, state) in slice {
                 actions.clear();
@@ -418,7 +419,7 @@ pub fn shortest_traces<M: Level>(
                         continue;
                     }
                     let sfp = key(&successor);
-                    if !parents.contains_key(&sfp) {
+                    if !parents.contains_key(&sfp) && seen.insert(sfp) {
                         found.push((sfp, *fp, i, successor));
                     }
                 }
