@@ -42,29 +42,50 @@ pub fn representative(state: &State) -> State {
     // Sort keys must not change when members are renamed, so they leave out every member
     // id (`blind`); members they cannot tell apart are ordered by the tie-break below.
     let anonymous = anonymizer(members);
-    let own = |i: usize| {
-        let NodeState::Member(member) = &*state.actor_states[i] else {
+    // First, each member in brief: its own state's main fields, its durable state's, its
+    // crash flag and its timers. Enough to tell most members apart without copying
+    // anything.
+    let brief = |i: usize| {
+        let NodeState::Member(m) = &*state.actor_states[i] else {
             unreachable!("members come first")
         };
         let timers: Vec<_> = state.timers_set[i].iter().copied().sorted().collect();
-        let storage = state.actor_storages[i]
-            .as_ref()
-            .map(|d| d.rewrite(&anonymous));
-        (
-            member.class,
-            blind(member, &anonymous),
-            state.crashed[i],
-            storage,
-            timers,
-        )
+        let storage = state.actor_storages[i].as_ref().map(|d| {
+            (
+                d.term,
+                d.last_vote.map(|v| v.term),
+                d.oplog.last_optime(),
+                d.oplog.len(),
+                d.rollback_file.len(),
+            )
+        });
+        let member = (
+            m.term,
+            m.member_state(),
+            m.last_vote.map(|v| v.term),
+            m.oplog.last_optime(),
+            m.oplog.len(),
+            m.journaled,
+            m.commit_point,
+            m.rollback_file.len(),
+            (m.clock, m.lease.is_some(), m.pledge.is_some(), m.isolated),
+        );
+        (m.class, member, state.crashed[i], storage, timers)
     };
-    let own: Vec<_> = (0..members).map(own).collect();
-    // Members whose own states are equal are told apart by their traffic: what they have
-    // in flight and what is in flight to them, as sorted fingerprints of the messages with
-    // every member id erased. Computed only when needed, it spares most tie-breaks.
-    let ties = own.iter().sorted().tuple_windows().any(|(a, b)| a == b);
+    let brief: Vec<_> = (0..members).map(brief).collect();
+    // Members that tie in brief are told apart by their whole state (`blind`), then by
+    // their traffic: what they have in flight and what is in flight to them, as sorted
+    // fingerprints of the messages with every member id erased. Both are computed only
+    // when needed; together they spare most tie-breaks.
+    let ties = brief.iter().sorted().tuple_windows().any(|(a, b)| a == b);
+    let mut whole: Vec<Option<Member>> = vec![None; members];
     let mut traffic: Vec<Vec<(bool, u64)>> = vec![Vec::new(); members];
     if ties {
+        for (i, w) in whole.iter_mut().enumerate() {
+            if let NodeState::Member(m) = &*state.actor_states[i] {
+                *w = Some(blind(m, &anonymous));
+            }
+        }
         for envelope in state.network.iter_all() {
             let fingerprint = hash_of(&envelope.msg.rewrite(&anonymous));
             let (src, dst) = (usize::from(envelope.src), usize::from(envelope.dst));
@@ -79,12 +100,14 @@ pub fn representative(state: &State) -> State {
             t.sort_unstable();
         }
     }
-    let keys: Vec<_> = own.iter().zip(&traffic).collect();
+    let keys: Vec<_> = (0..members)
+        .map(|i| (&brief[i], &whole[i], &traffic[i]))
+        .collect();
     // Members sorted by key; each class keeps the set of ids it had.
     let order: Vec<usize> = (0..members)
         .sorted_by(|&a, &b| keys[a].cmp(&keys[b]))
         .collect();
-    let slots: Vec<usize> = (0..members).sorted_by_key(|&i| (own[i].0, i)).collect();
+    let slots: Vec<usize> = (0..members).sorted_by_key(|&i| (brief[i].0, i)).collect();
     // Runs of members whose keys tie: any order among them sorts as well.
     let runs: Vec<Vec<usize>> = (0..members)
         .chunk_by(|&k| &keys[order[k]])
