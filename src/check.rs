@@ -174,6 +174,17 @@ impl<M: Level> ModelResult<M> {
     }
 }
 
+/// Runs `$body` with `$r` bound to the run's result, whatever its level.
+macro_rules! on_run {
+    ($run:expr, $r:ident => $body:expr) => {
+        match $run {
+            $crate::check::Run::Actor($r) => $body,
+            $crate::check::Run::Atomic($r) => $body,
+        }
+    };
+}
+pub(crate) use on_run;
+
 /// One model's run, at whichever level its file asks for.
 pub enum Run {
     Actor(ModelResult<ReplicaSetModel>),
@@ -190,45 +201,28 @@ impl Run {
     }
 
     pub fn spec(&self) -> &ModelSpec {
-        match self {
-            Run::Actor(r) => &r.spec,
-            Run::Atomic(r) => &r.spec,
-        }
+        on_run!(self, r => &r.spec)
     }
 
     pub fn ok(&self) -> bool {
-        match self {
-            Run::Actor(r) => r.ok(),
-            Run::Atomic(r) => r.ok(),
-        }
+        on_run!(self, r => r.ok())
     }
 
     pub fn complete(&self) -> bool {
-        match self {
-            Run::Actor(r) => r.complete,
-            Run::Atomic(r) => r.complete,
-        }
+        on_run!(self, r => r.complete)
     }
 
     pub fn unique_states(&self) -> usize {
-        match self {
-            Run::Actor(r) => r.unique_states,
-            Run::Atomic(r) => r.unique_states,
-        }
+        on_run!(self, r => r.unique_states)
     }
 
     /// Each property's outcome, with whether its trace (if any) is proven shortest.
     pub fn outcomes(&self) -> Vec<(&'static PropertySpec, Outcome, Option<bool>)> {
-        fn of<M: Level>(r: &ModelResult<M>) -> Vec<(&'static PropertySpec, Outcome, Option<bool>)> {
-            r.properties
-                .iter()
-                .map(|p| (p.property, p.outcome, p.trace.as_ref().map(|t| t.shortest)))
-                .collect()
-        }
-        match self {
-            Run::Actor(r) => of(r),
-            Run::Atomic(r) => of(r),
-        }
+        on_run!(self, r => r
+            .properties
+            .iter()
+            .map(|p| (p.property, p.outcome, p.trace.as_ref().map(|t| t.shortest)))
+            .collect())
     }
 
     /// The outcome of the property named `name`, if the model's level defines it.

@@ -3,7 +3,7 @@
 
 pub mod trace;
 
-use crate::check::{ModelResult, Outcome, PropertyResult, Run};
+use crate::check::{on_run, ModelResult, Outcome, PropertyResult, Run};
 use crate::config::{Expected, Granularity, ModelSpec};
 use crate::error::exit;
 use crate::protocol::properties::Kind;
@@ -11,16 +11,6 @@ use crate::protocol::replset::Variant;
 use serde::Serialize;
 use std::io::{self, Write};
 use trace::Narrated;
-
-/// Runs `$body` with `$r` bound to the run's result, whatever its level.
-macro_rules! on_run {
-    ($run:expr, $r:ident => $body:expr) => {
-        match $run {
-            Run::Actor($r) => $body,
-            Run::Atomic($r) => $body,
-        }
-    };
-}
 
 /// The exit code for a set of results: 1 if some decided property missed its expectation,
 /// else 3 if some run was cut short, else 0.
