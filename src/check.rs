@@ -71,6 +71,21 @@ pub struct Options {
     pub symmetry: bool,
     /// Stop after generating this many states (the run is then incomplete).
     pub max_states: Option<usize>,
+    /// Called about five times a second while a run explores, and once when it is done
+    /// (`Progress::done`).
+    pub progress: Option<fn(&Progress)>,
+}
+
+/// How far a run has got, for a live progress line.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress<'a> {
+    pub model: &'a str,
+    pub states: usize,
+    pub unique_states: usize,
+    pub max_depth: usize,
+    pub seconds: f64,
+    /// Exploration is over (the shortest-trace search, if any, comes next).
+    pub done: bool,
 }
 
 /// What exploration found for one property.
@@ -265,7 +280,25 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
     if let Some(limit) = options.max_states {
         builder = builder.target_state_count(limit);
     }
-    let checker = builder.spawn_dfs().join();
+    let checker = builder.spawn_dfs();
+    if let Some(report) = options.progress {
+        loop {
+            let done = checker.is_done();
+            report(&Progress {
+                model: &spec.name,
+                states: checker.state_count(),
+                unique_states: checker.unique_state_count(),
+                max_depth: checker.max_depth(),
+                seconds: started.elapsed().as_secs_f64(),
+                done,
+            });
+            if done {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+    let checker = checker.join();
     let seconds = started.elapsed().as_secs_f64();
     // stateright reports a run stopped by the state limit as done (STATERIGHT.md defect
     // 8): a run that reached the limit counts as incomplete, even if it happened to
@@ -335,7 +368,7 @@ fn fingerprint<S: Hash>(state: &S) -> u64 {
 
 /// Whether a state is what the search for `property` looks for: a violation of an
 /// always-property, a witness of a sometimes-property.
-fn is_target<M: Level>(model: &M, property: &PropertySpec, state: &M::State) -> bool {
+pub fn is_target<M: Level>(model: &M, property: &PropertySpec, state: &M::State) -> bool {
     let condition = M::condition(property).expect("a model's properties are defined at its level");
     let holds = condition(model, state);
     match property.kind {

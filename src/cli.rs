@@ -1,15 +1,17 @@
-//! The command line: `check`, `serve`, `bench` and `list`. No protocol logic lives here.
+//! The command line: `check`, `replay`, `serve`, `bench`, `report` and `list`. No protocol logic lives here.
 
 use crate::bench;
 use crate::check::{self, Options};
 use crate::config::{self, Granularity, ModelSpec};
 use crate::error::{exit, Error};
+use crate::explorer;
 use crate::protocol::atomic::AtomicModel;
 use crate::protocol::model::ReplicaSetModel;
+use crate::replay;
 use crate::report;
 use clap::{Parser, Subcommand, ValueEnum};
 use stateright::Model;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -45,6 +47,29 @@ pub enum Command {
         /// then are inconclusive, and the exit code is 3.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         max_states: Option<u64>,
+        /// Show every member's whole state after each step of a trace, not only what
+        /// the step changed.
+        #[arg(long)]
+        full_states: bool,
+        /// Draw each trace as a diagram after its steps (text output).
+        #[arg(long, value_enum, value_name = "KIND")]
+        diagram: Option<Diagram>,
+        /// Write every trace to DIR as <model>.<property>.json (for `replay` and
+        /// `serve --trace`) and <model>.<property>.itf.json (Informal Trace Format, for
+        /// Quint's and Apalache's tools).
+        #[arg(long, value_name = "DIR")]
+        trace_dir: Option<PathBuf>,
+        /// Write a JUnit XML report to FILE: one test case per model and property.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Re-execute a trace file written by `check --trace-dir` against the model file it
+    /// names, and confirm step by step that it reaches the violation it records.
+    ///
+    /// Exit codes: 0 it reproduces; 1 it does not; 2 bad input.
+    Replay {
+        /// The trace file (<model>.<property>.json).
+        file: PathBuf,
     },
     /// Open a model in stateright's Explorer, a web page to step through its behaviours.
     Serve {
@@ -56,6 +81,10 @@ pub enum Command {
         /// Checker threads for "Run to completion" (default: the machine's cores).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: Option<u16>,
+        /// Open the Explorer at this trace (a file written by `check --trace-dir` for
+        /// this model file), after replaying it to make sure it still holds.
+        #[arg(long, value_name = "TRACEFILE")]
+        trace: Option<PathBuf>,
     },
     /// Measure the checker on the benchmark models (models/bench/ and the largest bundled
     /// models), each in a fresh process, and print a Markdown table: unique states, states
@@ -72,6 +101,23 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Run the bundled models and rewrite REPORT.md: the machine and commit, every
+    /// model's configuration, states, seconds and verdicts, every bug model's
+    /// counterexample with its story and Mermaid diagram, and the benchmark table if one
+    /// is given. The hand-written part of the file (from its marker line on) is kept.
+    ///
+    /// Exit codes as for `check`.
+    Report {
+        /// The file to rewrite.
+        #[arg(long, default_value = "REPORT.md")]
+        output: PathBuf,
+        /// A benchmark table (`replcheck bench > FILE`) to include.
+        #[arg(long, value_name = "FILE")]
+        bench: Option<PathBuf>,
+        /// Checker threads (default: the machine's cores).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: Option<u16>,
+    },
     /// List models with their descriptions and expectations.
     List {
         /// Model files (default: every models/*.toml and models/bugs/*.toml).
@@ -83,6 +129,12 @@ pub enum Command {
 pub enum Format {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Diagram {
+    /// A Mermaid sequence diagram (renders on GitHub inside a ```mermaid block).
+    Mermaid,
 }
 
 /// The bundled models: every `models/*.toml`, then every `models/bugs/*.toml` (the bug
@@ -125,6 +177,101 @@ fn threads(requested: Option<u16>) -> usize {
     })
 }
 
+/// The commit the working tree is at, and whether it has changes on top other than
+/// REPORT.md ("unknown" outside a git checkout).
+fn commit() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        // REPORT.md itself is left out: it is the file being rewritten.
+        Some(hash) => match git(&[
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":!REPORT.md",
+        ]) {
+            Some(changes) if !changes.is_empty() => format!("{hash} (with uncommitted changes)"),
+            _ => hash,
+        },
+        None => "unknown".to_string(),
+    }
+}
+
+/// The live progress line on a terminal's stderr: rewritten in place, cleared when the
+/// run is done.
+fn progress_line(p: &check::Progress) {
+    let mut err = std::io::stderr().lock();
+    // Errors writing progress are not worth stopping a run for.
+    let _ = if p.done {
+        write!(err, "\r\x1b[2K")
+    } else {
+        let rate = if p.seconds > 0.0 {
+            p.states as f64 / p.seconds
+        } else {
+            0.0
+        };
+        write!(
+            err,
+            "\r\x1b[2K{}: {} states, {} unique, {:.0} states/s, depth {}, {:.0} s",
+            p.model, p.states, p.unique_states, rate, p.max_depth, p.seconds
+        )
+    };
+    let _ = err.flush();
+}
+
+/// The Explorer path of a trace file written for `model_file`, once it has replayed.
+fn trace_start(model_file: &std::path::Path, trace: &std::path::Path) -> Result<String, Error> {
+    let replayed = replay::replay(trace)?;
+    let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
+    {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if !same(&replayed.model_file, model_file) {
+        return Err(Error::Trace {
+            file: trace.to_path_buf(),
+            reason: format!(
+                "the trace is of {}, not of {}",
+                replayed.model_file.display(),
+                model_file.display()
+            ),
+        });
+    }
+    if !replayed.reproduced {
+        return Err(Error::Trace {
+            file: trace.to_path_buf(),
+            reason: format!(
+                "the trace no longer replays against {} ({}); run `replcheck replay` on it for details",
+                model_file.display(),
+                replayed.lines.last().map_or("", |l| l.trim())
+            ),
+        });
+    }
+    Ok(replayed.explorer_path)
+}
+
+fn write_junit(results: &[check::Run], file: &std::path::Path) -> Result<(), Error> {
+    let failed = |e: std::io::Error| Error::Output {
+        what: format!("the JUnit report {}", file.display()),
+        reason: e.to_string(),
+    };
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+    }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(file).map_err(failed)?);
+    report::junit::junit(results, &mut out)
+        .and_then(|()| out.flush())
+        .map_err(failed)
+}
+
 fn output_error(e: std::io::Error) -> Error {
     Error::Output {
         what: "the report".into(),
@@ -141,18 +288,38 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             format,
             no_symmetry,
             max_states,
+            full_states,
+            diagram,
+            trace_dir,
+            junit,
         } => {
             let specs = load_all(files)?;
             let options = Options {
                 threads: threads(requested),
                 symmetry: !no_symmetry,
                 max_states: max_states.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                progress: std::io::stderr()
+                    .is_terminal()
+                    .then_some(progress_line as fn(&check::Progress)),
             };
             let results: Vec<_> = specs.iter().map(|s| check::check(s, options)).collect();
+            if let Some(dir) = &trace_dir {
+                report::tracefile::write_all(&results, dir).map_err(|e| Error::Output {
+                    what: format!("trace files in {}", dir.display()),
+                    reason: e.to_string(),
+                })?;
+            }
+            if let Some(file) = &junit {
+                write_junit(&results, file)?;
+            }
+            let text_options = report::TextOptions {
+                full_states,
+                mermaid: diagram == Some(Diagram::Mermaid),
+            };
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             match format {
-                Format::Text => report::text(&results, options.threads, &mut out)
+                Format::Text => report::text(&results, options.threads, text_options, &mut out)
                     .and_then(|()| report::peak_memory_line(bench::peak_memory_bytes(), &mut out)),
                 Format::Json => report::json(&results, bench::peak_memory_bytes(), &mut out),
             }
@@ -203,6 +370,89 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 exit::EXPECTATION_FAILED
             })
         }
+        Command::Replay { file } => {
+            let replayed = replay::replay(&file)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for line in &replayed.lines {
+                writeln!(out, "{line}").map_err(output_error)?;
+            }
+            Ok(if replayed.reproduced {
+                exit::OK
+            } else {
+                exit::EXPECTATION_FAILED
+            })
+        }
+        Command::Report {
+            output,
+            bench,
+            threads: requested,
+        } => {
+            let kept = match std::fs::read_to_string(&output) {
+                Ok(text) => match text.find(report::markdown::MARKER) {
+                    Some(at) => Some(text[at..].to_string()),
+                    None => {
+                        return Err(Error::Usage(format!(
+                            "{} has no line \"{}\"; add it above the hand-written sections so that they are kept (nothing was changed)",
+                            output.display(),
+                            report::markdown::MARKER
+                        )))
+                    }
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    return Err(Error::Usage(format!(
+                        "cannot read {}: {e}",
+                        output.display()
+                    )))
+                }
+            };
+            let bench = bench
+                .map(|file| {
+                    std::fs::read_to_string(&file).map_err(|e| {
+                        Error::Usage(format!(
+                            "cannot read the benchmark table {}: {e}",
+                            file.display()
+                        ))
+                    })
+                })
+                .transpose()?;
+            let specs = load_all(Vec::new())?;
+            let options = Options {
+                threads: threads(requested),
+                symmetry: true,
+                max_states: None,
+                progress: std::io::stderr()
+                    .is_terminal()
+                    .then_some(progress_line as fn(&check::Progress)),
+            };
+            let started = std::time::Instant::now();
+            let results: Vec<_> = specs.iter().map(|s| check::check(s, options)).collect();
+            let provenance = report::markdown::Provenance {
+                machine: bench::machine(),
+                commit: commit(),
+                threads: options.threads,
+                seconds: started.elapsed().as_secs_f64(),
+                peak_memory_bytes: bench::peak_memory_bytes(),
+            };
+            let text = report::markdown::document(
+                &results,
+                &provenance,
+                bench.as_deref(),
+                kept.as_deref(),
+            );
+            std::fs::write(&output, text).map_err(|e| Error::Output {
+                what: output.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            eprintln!(
+                "{} rewritten: {} models in {:.1} s",
+                output.display(),
+                results.len(),
+                provenance.seconds
+            );
+            Ok(report::exit_code(&results))
+        }
         Command::List { files } => {
             let specs = load_all(files)?;
             let stdout = std::io::stdout();
@@ -213,34 +463,52 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             file,
             addr,
             threads: requested,
+            trace,
         } => {
             let spec = config::load(&file)?;
-            // Bind once to report a busy or forbidden address clearly; the Explorer binds
-            // again right after.
-            drop(std::net::TcpListener::bind(addr).map_err(|e| Error::Serve {
+            let start = trace.map(|t| trace_start(&file, &t)).transpose()?;
+            // Bind once to report a busy or forbidden address clearly.
+            let listener = std::net::TcpListener::bind(addr).map_err(|e| Error::Serve {
                 addr: addr.to_string(),
                 reason: e.to_string(),
-            })?);
-            eprintln!(
-                "Explorer for {} ({}) on http://{addr}/ — press Ctrl-C to stop",
-                spec.name,
-                file.display()
-            );
+            })?;
             let threads = threads(requested);
-            match spec.granularity {
+            let explorer = move |at: SocketAddr| match spec.granularity {
                 Granularity::Actor => {
                     ReplicaSetModel::new(spec.settings)
                         .checker()
                         .threads(threads)
-                        .serve(addr);
+                        .serve(at);
                 }
                 Granularity::Atomic(bounds) => {
                     AtomicModel::new(spec.settings, bounds)
                         .checker()
                         .threads(threads)
-                        .serve(addr);
+                        .serve(at);
                 }
-            }
+            };
+            let Some(path) = start else {
+                drop(listener);
+                eprintln!(
+                    "Explorer for {} on http://{addr}/ — press Ctrl-C to stop",
+                    file.display()
+                );
+                explorer(addr);
+                return Ok(exit::OK);
+            };
+            let private = explorer::private_address().map_err(|e| Error::Serve {
+                addr: "127.0.0.1".into(),
+                reason: e.to_string(),
+            })?;
+            std::thread::spawn(move || explorer(private));
+            eprintln!(
+                "Explorer for {} on http://{addr}/, opening at the trace (http://{addr}/#/steps/{path}) — press Ctrl-C to stop",
+                file.display()
+            );
+            explorer::front(listener, private, path).map_err(|e| Error::Serve {
+                addr: addr.to_string(),
+                reason: e.to_string(),
+            })?;
             Ok(exit::OK)
         }
     }

@@ -28,6 +28,8 @@ pub enum Error {
     Serve { addr: String, reason: String },
     /// Output could not be written.
     Output { what: String, reason: String },
+    /// A trace file that cannot be read or is not a replcheck trace.
+    Trace { file: PathBuf, reason: String },
 }
 
 impl Error {
@@ -36,7 +38,8 @@ impl Error {
             Error::Unreadable { .. }
             | Error::Model { .. }
             | Error::Usage(_)
-            | Error::Serve { .. } => exit::BAD_INPUT,
+            | Error::Serve { .. }
+            | Error::Trace { .. } => exit::BAD_INPUT,
             Error::Output { .. } => exit::BAD_INPUT,
         }
     }
@@ -61,6 +64,7 @@ impl fmt::Display for Error {
                 write!(f, "cannot serve the Explorer on {addr}: {reason}")
             }
             Error::Output { what, reason } => write!(f, "cannot write {what}: {reason}"),
+            Error::Trace { file, reason } => write!(f, "{}: {reason}", file.display()),
         }
     }
 }

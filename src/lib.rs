@@ -5,6 +5,8 @@
 //! - [`config`]: model files (TOML) and their validation.
 //! - [`check`]: exhaustive exploration, verdicts and shortest counterexamples.
 //! - [`report`]: everything that is printed.
+//! - [`explorer`]: the front that opens the Explorer at a trace (`serve --trace`).
+//! - [`replay`]: `replcheck replay`, re-executing a trace file.
 //! - [`bench`]: `replcheck bench`, the benchmark runs.
 //! - [`cli`]: the command line.
 
@@ -13,5 +15,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod explorer;
 pub mod protocol;
+pub mod replay;
 pub mod report;

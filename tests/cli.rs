@@ -377,3 +377,129 @@ fn atomic_models_report_their_level_and_properties() {
     );
     assert!(report["peak_memory_bytes"].as_u64().is_some_and(|b| b > 0));
 }
+
+/// A trace file written by `check --trace-dir` for `psa-w1`'s lost write, with its
+/// directory.
+fn written_trace(test: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(test);
+    let model = write_model(&dir, "psa-w1.toml", &psa_w1());
+    let traces = dir.join("traces");
+    let run = replcheck(&["check", "--trace-dir", traces.to_str().unwrap(), &model]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    (
+        dir,
+        traces.join("psa-w1.acknowledged_write_durability.json"),
+    )
+}
+
+#[test]
+fn trace_files_replay_step_by_step() {
+    let (_, trace) = written_trace("replay");
+    let itf = trace.with_file_name("psa-w1.acknowledged_write_durability.itf.json");
+    let itf: Value = serde_json::from_str(&std::fs::read_to_string(itf).unwrap()).unwrap();
+    assert_eq!(itf["#meta"]["format"], "ITF");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let steps = doc["steps"].as_array().unwrap().len();
+    assert_eq!(itf["states"].as_array().unwrap().len(), steps + 1);
+    assert_eq!(doc["format"], "replcheck-trace");
+    assert!(doc["story"]
+        .as_str()
+        .unwrap()
+        .contains("write 1 was acknowledged with w:1"));
+
+    let run = replcheck(&["replay", trace.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout.matches(": ok  ").count(),
+        steps,
+        "{}",
+        run.stdout
+    );
+    assert!(run
+        .stdout
+        .contains("Reproduced: the last state violates acknowledged_write_durability."));
+}
+
+#[test]
+fn a_trace_that_no_longer_holds_does_not_replay() {
+    let (dir, trace) = written_trace("replay-tampered");
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+
+    // The last step dropped: every step replays, but no violation is reached.
+    let mut short = doc.clone();
+    short["steps"].as_array_mut().unwrap().pop();
+    let file = dir.join("short.json");
+    std::fs::write(&file, short.to_string()).unwrap();
+    let run = replcheck(&["replay", file.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("NOT reproduced"), "{}", run.stdout);
+
+    // An index that now names another action (STATERIGHT.md defect 5) is caught.
+    let first = &mut doc["steps"][0];
+    first["index"] = Value::from(first["index"].as_u64().unwrap() + 1);
+    let file = dir.join("shifted.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let run = replcheck(&["replay", file.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("step 1: DIFFERS"), "{}", run.stdout);
+
+    // Not a trace file at all.
+    let model = dir.join("psa-w1.toml");
+    let run = replcheck(&["replay", model.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("psa-w1.toml: not a JSON trace file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn junit_has_a_test_case_per_property_and_the_trace_in_each_failure() {
+    let dir = scratch("junit");
+    let text = psa_w1().replace(
+        "acknowledged_write_durability = \"violated\"",
+        "acknowledged_write_durability = \"holds\"",
+    );
+    let model = write_model(&dir, "psa-w1.toml", &text);
+    let junit = dir.join("junit.xml");
+    let run = replcheck(&["check", "--junit", junit.to_str().unwrap(), &model]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let xml = std::fs::read_to_string(junit).unwrap();
+    assert!(xml.starts_with("<?xml"));
+    assert_eq!(xml.matches("<testcase ").count(), 11, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+    assert!(xml.contains(r#"<testsuites name="replcheck" tests="11" failures="1""#));
+    let failure = &xml[xml.find("<failure").unwrap()..xml.find("</failure>").unwrap()];
+    assert!(failure.contains("acknowledged_write_durability violated (expected holds)"));
+    assert!(failure.contains("How acknowledged_write_durability fails:"));
+    assert!(failure.contains("n1  PRIMARY (was SECONDARY)"));
+}
+
+#[test]
+fn traces_show_changes_by_default_and_whole_states_on_request() {
+    let dir = scratch("full");
+    let model = write_model(&dir, "psa-w1.toml", &psa_w1());
+    let brief = replcheck(&["check", &model]);
+    let full = replcheck(&["check", "--full-states", &model]);
+    assert_eq!((brief.code, full.code), (0, 0));
+    // Only the members a step changed, with what they were, by default.
+    assert!(
+        brief.stdout.contains("PRIMARY (was SECONDARY)"),
+        "{}",
+        brief.stdout
+    );
+    assert!(brief
+        .stdout
+        .contains("client acknowledged +write 1 at (1,2)"));
+    // Every member after every step with --full-states.
+    let steps = full.stdout.matches("client     acknowledged").count();
+    assert!(steps > 9, "{}", full.stdout);
+    assert!(brief.stdout.matches("client     acknowledged").count() < steps);
+    // The story closes the trace, and a run whose stderr is no terminal shows no
+    // progress line.
+    assert!(brief
+        .stdout
+        .contains("How acknowledged_write_durability fails:"));
+    assert!(brief.stderr.is_empty(), "{}", brief.stderr);
+}

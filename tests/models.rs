@@ -43,6 +43,7 @@ const ONE_THREAD: Options = Options {
     threads: 1,
     symmetry: true,
     max_states: None,
+    progress: None,
 };
 
 fn check_file(file: &Path) {
@@ -50,7 +51,13 @@ fn check_file(file: &Path) {
     let spec = config::load(file).unwrap_or_else(|e| panic!("{e}"));
     let result = check::check(&spec, ONE_THREAD);
     let mut text = Vec::new();
-    report::text(std::slice::from_ref(&result), 1, &mut text).unwrap();
+    report::text(
+        std::slice::from_ref(&result),
+        1,
+        report::TextOptions::default(),
+        &mut text,
+    )
+    .unwrap();
     let text = String::from_utf8(text).unwrap();
     assert!(result.complete(), "{name}: exploration incomplete\n{text}");
     assert!(result.ok(), "{name}: expectations not met\n{text}");
@@ -206,6 +213,7 @@ fn symmetry_and_threads_change_no_verdict() {
                 threads,
                 symmetry,
                 max_states: None,
+                progress: None,
             };
             let result = check::check(&spec, options);
             assert!(result.complete());
@@ -240,6 +248,7 @@ fn atomic_level_reaches_exactly_tlcs_distinct_states() {
             threads,
             symmetry,
             max_states: None,
+            progress: None,
         };
         let result = check::check(&spec, options);
         assert!(result.complete() && result.ok());

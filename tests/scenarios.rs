@@ -114,6 +114,7 @@ const ONE_THREAD: Options = Options {
     threads: 1,
     symmetry: true,
     max_states: None,
+    progress: None,
 };
 
 /// A w:1 write is acknowledged once the primary has it; if the primary then loses an

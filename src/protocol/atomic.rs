@@ -31,6 +31,8 @@
 //! entries (an entry is identified by its position and term, as in the TLA+ spec).
 
 use super::election;
+use super::narrate;
+use super::properties::{self, PropertySpec};
 use super::quorum;
 use super::replset::Settings;
 use super::rollback;
@@ -576,6 +578,44 @@ pub fn representative(s: &AtomicState) -> AtomicState {
         }
     }
     r
+}
+
+impl AtomicModel {
+    /// A trace's story in one paragraph (`narrate::closing`): elections, client entries,
+    /// commits, rollbacks and step-downs, then what the last state shows.
+    pub fn story(
+        &self,
+        property: &PropertySpec,
+        states: &[AtomicState],
+        actions: &[AtomicAction],
+    ) -> String {
+        let sentences = actions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &action)| {
+                let before = &states[i];
+                let event = match action {
+                    AtomicAction::FetchEntry { .. } => return None,
+                    AtomicAction::LearnTerm { member, .. } if !before.is_primary(member) => {
+                        return None
+                    }
+                    AtomicAction::LearnTerm { member, from } => format!(
+                        "{member} stepped down on learning term {} from {from}",
+                        before.term(from)
+                    ),
+                    _ => self.describe(before, action),
+                };
+                Some(format!("At step {} {event}.", i + 1))
+            })
+            .collect();
+        let last = states.last().expect("a trace has a state");
+        narrate::closing(
+            property,
+            actions.len(),
+            sentences,
+            &properties::explain_atomic(property, self, last),
+        )
+    }
 }
 
 #[cfg(test)]

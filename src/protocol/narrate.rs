@@ -10,12 +10,14 @@ use super::election::{self, VoteRequest};
 use super::member::{Ctx, Election, Member, Role};
 use super::messages::{Ballot, Msg, Timer};
 use super::model::{Action, MemberView, ReplicaSetModel, State};
+use super::properties::{explain, Kind, PropertySpec};
 use super::pv0;
 use super::rollback;
 use super::types::{Entry, MemberId, OpTime, WriteId};
 use stateright::actor::{ActorModelAction, Envelope, Id};
 
-fn name(model: &ReplicaSetModel, id: Id) -> String {
+/// An actor's name: `n0`, `n1`, ... for members, `client` for the client.
+pub fn name(model: &ReplicaSetModel, id: Id) -> String {
     let i = usize::from(id);
     if i < model.settings().replset.len() {
         MemberId(i as u8).to_string()
@@ -612,4 +614,115 @@ pub fn client_line(model: &ReplicaSetModel, c: &Client) -> String {
         None => String::new(),
     };
     format!("client     acknowledged [{}]{waiting}", acked.join(", "))
+}
+
+/// A trace's story in one paragraph: what it shows, the events that matter (each
+/// acknowledgement with its write concern, elections won, step-downs, crashes with the
+/// unjournaled entries they lose, restarts, rollbacks, messages lost) and, in the last
+/// state, what breaks the property (or reaches it: `properties::explain`).
+pub fn story(
+    model: &ReplicaSetModel,
+    property: &PropertySpec,
+    states: &[State],
+    actions: &[Action],
+) -> String {
+    let settings = model.settings();
+    let concern = format!(
+        "{}{}",
+        settings.write_concern,
+        if settings.j { ", j:true" } else { "" }
+    );
+    let mut sentences = Vec::new();
+    let mut lost_messages = 0;
+    for (i, action) in actions.iter().enumerate() {
+        let (before, after) = (&states[i], &states[i + 1]);
+        let mut events = Vec::new();
+        let acked_before = model.client(before).acked.len();
+        for (k, e) in model
+            .client(after)
+            .acked
+            .iter()
+            .enumerate()
+            .skip(acked_before)
+        {
+            events.push(format!(
+                "the client got {} acknowledged with {concern} (entry {})",
+                WriteId(k as u8),
+                e.optime
+            ));
+        }
+        match action {
+            ActorModelAction::Crash(id) => {
+                if let Some((m, pre)) = member_of(model, before, *id) {
+                    let post = model.member(after, m).member;
+                    let lost = &pre.oplog.entries()[post.oplog.len().min(pre.oplog.len())..];
+                    events.push(if lost.is_empty() {
+                        format!("{m} crashed")
+                    } else {
+                        format!(
+                            "{m} crashed, losing its unjournaled entries {}",
+                            entries(lost)
+                        )
+                    });
+                }
+            }
+            ActorModelAction::Recover(id) => {
+                if let Some((m, _)) = member_of(model, after, *id) {
+                    events.push(format!("{m} restarted"));
+                }
+            }
+            ActorModelAction::Drop(_) => lost_messages += 1,
+            _ => {}
+        }
+        for (pre, post) in model.members(before).zip(model.members(after)) {
+            let term = if settings.is_pv0() {
+                String::new()
+            } else {
+                format!(" in term {}", post.member.term)
+            };
+            if !pre.is_primary() && post.is_primary() {
+                events.push(format!("{} became PRIMARY{term}", post.id));
+            } else if pre.is_primary() && !post.is_primary() && !post.down {
+                events.push(format!("{} stepped down", post.id));
+            }
+            let rolled = &post.member.rollback_file[pre.member.rollback_file.len()..];
+            if !rolled.is_empty() {
+                events.push(format!("{} rolled back {}", post.id, entries(rolled)));
+            }
+        }
+        if !events.is_empty() {
+            sentences.push(format!("At step {} {}.", i + 1, events.join(", and ")));
+        }
+    }
+    if lost_messages > 0 {
+        sentences.push(format!(
+            "The network lost {lost_messages} message{} along the way.",
+            if lost_messages == 1 { "" } else { "s" }
+        ));
+    }
+    let last = states.last().expect("a trace has a state");
+    closing(
+        property,
+        actions.len(),
+        sentences,
+        &explain(property, model, last),
+    )
+}
+
+/// The story's frame, the same at every level: what the trace is for, the events, and
+/// what the last state shows.
+pub fn closing(
+    property: &PropertySpec,
+    steps: usize,
+    sentences: Vec<String>,
+    explanation: &str,
+) -> String {
+    let opening = match property.kind {
+        Kind::Always => format!("How {} fails:", property.name),
+        Kind::Sometimes => format!("How {} is reached:", property.name),
+    };
+    let mut text = vec![opening];
+    text.extend(sentences);
+    text.push(format!("After step {steps}, {explanation}."));
+    text.join(" ")
 }

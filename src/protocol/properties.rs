@@ -381,3 +381,245 @@ fn atomic_primary_elected(model: &AtomicModel, s: &AtomicState) -> bool {
 fn entry_committed(_model: &AtomicModel, s: &AtomicState) -> bool {
     s.committed().next().is_some()
 }
+
+/// What `state` shows about `property` at the actor level, in one sentence for the closing
+/// story of a trace: for a violated always-property, what breaks it; for a reached
+/// sometimes-property, what reaches it. It restates the property's own condition with the
+/// members and entries involved.
+pub fn explain(property: &PropertySpec, model: &ReplicaSetModel, state: &State) -> String {
+    let replset = &model.settings().replset;
+    let current: Vec<MemberView<'_>> = primaries(model, state).collect();
+    let found = match property.name {
+        "election_safety" if model.settings().is_pv0() => current.iter().find_map(|p| {
+            let Role::Primary { reign, .. } = p.member.role else {
+                return None;
+            };
+            current.iter().find(|q| reign.rivals.contains(q.id)).map(|q| {
+                format!(
+                    "{} and {} are both PRIMARY, and {} won with a vote that was promised to {} within the same 30-second vote lease",
+                    q.id, p.id, p.id, q.id
+                )
+            })
+        }),
+        "election_safety" => current.iter().enumerate().find_map(|(i, a)| {
+            current[..i]
+                .iter()
+                .find(|b| b.member.term == a.member.term)
+                .map(|b| {
+                    format!(
+                        "{} and {} are both PRIMARY in term {}",
+                        b.id, a.id, a.member.term
+                    )
+                })
+        }),
+        "arbiter_never_primary" => current
+            .iter()
+            .find(|m| replset.member(m.id).arbiter)
+            .map(|m| format!("arbiter {} is PRIMARY", m.id)),
+        "unelectable_never_primary" => current
+            .iter()
+            .find(|m| {
+                let c = replset.member(m.id);
+                !c.arbiter && (c.priority <= 0.0 || c.votes == 0)
+            })
+            .map(|m| {
+                let c = replset.member(m.id);
+                let why = if c.votes == 0 {
+                    "a non-voting member"
+                } else {
+                    "a priority-0 member"
+                };
+                format!("{}, {why}, is PRIMARY", m.id)
+            }),
+        "majority_write_durability" | "acknowledged_write_durability" => {
+            lost_write(model, state, &current)
+        }
+        "committed_never_rolled_back" => model
+            .members(state)
+            .filter(|m| !m.down)
+            .find(|m| !m.oplog().contains_optime(m.member.commit_point))
+            .map(|m| {
+                format!(
+                    "{} knows commit point {} but no longer holds that entry (its oplog is {})",
+                    m.id,
+                    m.member.commit_point,
+                    m.oplog()
+                )
+            }),
+        "log_matching" => unmatched_logs(model, state),
+        "primary_elected" => current.first().map(|p| {
+            if model.settings().is_pv0() {
+                format!("{} is PRIMARY", p.id)
+            } else {
+                format!("{} is PRIMARY in term {}", p.id, p.member.term)
+            }
+        }),
+        "majority_write_acknowledged" => model
+            .client(state)
+            .acked
+            .first()
+            .map(|e| format!("the client has write 1 acknowledged with w:majority at {}", e.optime)),
+        "rollback_occurs" => model
+            .members(state)
+            .find(|m| !m.member.rollback_file.is_empty())
+            .map(|m| {
+                let entries: Vec<String> =
+                    m.member.rollback_file.iter().map(|e| e.to_string()).collect();
+                format!("{} has rolled back {}", m.id, entries.join(" "))
+            }),
+        "failover_occurs" => current.first().map(|p| {
+            format!(
+                "{} is PRIMARY{} after another member was primary before it",
+                p.id,
+                if model.settings().is_pv0() {
+                    String::new()
+                } else {
+                    format!(" in term {}", p.member.term)
+                }
+            )
+        }),
+        _ => None,
+    };
+    found.unwrap_or_else(|| format!("the state reached: {}", property.meaning))
+}
+
+/// The first acknowledged write that is not durable, and why.
+fn lost_write(
+    model: &ReplicaSetModel,
+    state: &State,
+    current: &[MemberView<'_>],
+) -> Option<String> {
+    let settings = model.settings();
+    acknowledged(model, state)
+        .iter()
+        .enumerate()
+        .find(|(k, w)| !durable(model, state, *k, w))
+        .map(|(k, write)| {
+            let what = match write.write() {
+                Some(id) => id.to_string(),
+                None => format!("the write at {}", write.optime),
+            };
+            let concern = format!(
+                "{}{}",
+                settings.write_concern,
+                if settings.j { ", j:true" } else { "" }
+            );
+            let rolled_back: Vec<String> = model
+                .members(state)
+                .filter(|m| m.member.rollback_file.contains(write))
+                .map(|m| m.id.to_string())
+                .collect();
+            let how = if !rolled_back.is_empty() {
+                format!("{} rolled it back", rolled_back.join(" and "))
+            } else {
+                current
+                    .iter()
+                    .find(|p| is_later_primary(p, k, write) && !p.oplog().contains(write))
+                    .map(|p| {
+                        format!(
+                            "{} became primary after the acknowledgement without holding it (its oplog is {})",
+                            p.id,
+                            p.oplog()
+                        )
+                    })
+                    .unwrap_or_default()
+            };
+            format!(
+                "{what} was acknowledged with {concern} at {}, but {how}: the acknowledged write is lost",
+                write.optime
+            )
+        })
+}
+
+/// Two oplogs that share an entry but not what comes before it.
+fn unmatched_logs(model: &ReplicaSetModel, state: &State) -> Option<String> {
+    let members: Vec<MemberView<'_>> = model.members(state).collect();
+    let same = |x: &Entry, y: &Entry| x.optime == y.optime && x.h == y.h;
+    members.iter().enumerate().find_map(|(i, a)| {
+        members[..i].iter().find_map(|b| {
+            a.oplog().entries().iter().enumerate().find_map(|(k, x)| {
+                let j = b.oplog().entries().iter().position(|y| same(x, y))?;
+                let matches = j == k && a.oplog().entries()[..=k] == b.oplog().entries()[..=k];
+                (!matches).then(|| {
+                    format!(
+                        "{} and {} both hold entry {} but differ before it ({}: {}, {}: {})",
+                        b.id,
+                        a.id,
+                        x.optime,
+                        b.id,
+                        b.oplog(),
+                        a.id,
+                        a.oplog()
+                    )
+                })
+            })
+        })
+    })
+}
+
+/// What `state` shows about `property` at the atomic level (see `explain`).
+pub fn explain_atomic(property: &PropertySpec, model: &AtomicModel, s: &AtomicState) -> String {
+    let primaries: Vec<_> = model.members().filter(|&m| s.is_primary(m)).collect();
+    let optime = |(k, t): (u8, u8)| super::types::OpTime::new(t, k);
+    let found = match property.name {
+        "election_safety" => primaries.iter().enumerate().find_map(|(i, &a)| {
+            primaries[..i]
+                .iter()
+                .find(|&&b| s.term(b) == s.term(a))
+                .map(|&b| format!("{b} and {a} are both primary in term {}", s.term(a)))
+        }),
+        "log_matching" => model.members().find_map(|a| {
+            model.members().filter(|&b| b < a).find_map(|b| {
+                let (la, lb) = (s.oplog(a), s.oplog(b));
+                (0..la.len().min(lb.len()))
+                    .find(|&k| la[k] == lb[k] && la[..k] != lb[..k])
+                    .map(|k| {
+                        format!(
+                            "{b} and {a} both hold entry {} but differ before it",
+                            optime((k as u8 + 1, la[k]))
+                        )
+                    })
+            })
+        }),
+        "leader_completeness" => primaries.iter().find_map(|&m| {
+            let earlier = s.committed_before(s.term(m));
+            earlier.iter().enumerate().find_map(|(k, &terms)| {
+                (0..32u8)
+                    .filter(|t| terms & (1 << t) != 0)
+                    .find(|&t| !s.holds(m, k as u8 + 1, t))
+                    .map(|t| {
+                        format!(
+                            "{m} is primary in term {} but lacks entry {}, committed in term {t}",
+                            s.term(m),
+                            optime((k as u8 + 1, t))
+                        )
+                    })
+            })
+        }),
+        "state_machine_safety" => s
+            .committed_terms()
+            .iter()
+            .enumerate()
+            .find(|(_, terms)| terms.count_ones() > 1)
+            .map(|(k, &terms)| {
+                let both: Vec<String> = (0..32u8)
+                    .filter(|t| terms & (1 << t) != 0)
+                    .map(|t| optime((k as u8 + 1, t)).to_string())
+                    .collect();
+                format!(
+                    "entries {} are both committed at oplog position {}",
+                    both.join(" and "),
+                    k + 1
+                )
+            }),
+        "primary_elected" => primaries
+            .first()
+            .map(|&m| format!("{m} is primary in term {}", s.term(m))),
+        "entry_committed" => s
+            .committed()
+            .next()
+            .map(|e| format!("entry {} is committed", optime(e))),
+        _ => None,
+    };
+    found.unwrap_or_else(|| format!("the state reached: {}", property.meaning))
+}

@@ -1,7 +1,12 @@
 //! Everything replcheck prints: the results table, property verdicts and counterexamples as
 //! text, the same as JSON, and the list of models.
 
+pub mod itf;
+pub mod junit;
+pub mod markdown;
+pub mod mermaid;
 pub mod trace;
+pub mod tracefile;
 
 use crate::check::{on_run, ModelResult, Outcome, PropertyResult, Run};
 use crate::config::{Expected, Granularity, ModelSpec};
@@ -152,8 +157,22 @@ fn verdict<M: Narrated>(r: &ModelResult<M>) -> String {
     }
 }
 
+/// How the text report tells counterexamples.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextOptions {
+    /// Every member's whole state after every step, not only what changed.
+    pub full_states: bool,
+    /// Draw each counterexample as a Mermaid sequence diagram after its steps.
+    pub mermaid: bool,
+}
+
 /// The text report.
-pub fn text(results: &[Run], threads: usize, out: &mut impl Write) -> io::Result<()> {
+pub fn text(
+    results: &[Run],
+    threads: usize,
+    options: TextOptions,
+    out: &mut impl Write,
+) -> io::Result<()> {
     writeln!(
         out,
         "replcheck: {} model{}, {} thread{}\n",
@@ -187,7 +206,7 @@ pub fn text(results: &[Run], threads: usize, out: &mut impl Write) -> io::Result
         ))?;
     }
     for run in results {
-        on_run!(run, r => model_text(r, out))?;
+        on_run!(run, r => model_text(r, options, out))?;
     }
     let failed = results
         .iter()
@@ -221,7 +240,11 @@ fn decided<M: Narrated>(p: &PropertyResult<M>) -> bool {
     p.outcome == Outcome::Inconclusive || p.ok()
 }
 
-fn model_text<M: Narrated>(r: &ModelResult<M>, out: &mut impl Write) -> io::Result<()> {
+fn model_text<M: Narrated + mermaid::Diagram>(
+    r: &ModelResult<M>,
+    options: TextOptions,
+    out: &mut impl Write,
+) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{} ({})", r.spec.name, r.spec.file.display())?;
     if !r.spec.description.is_empty() {
@@ -250,16 +273,17 @@ fn model_text<M: Narrated>(r: &ModelResult<M>, out: &mut impl Write) -> io::Resu
     }
     for p in &r.properties {
         if let Some(t) = &p.trace {
-            trace_text(r, p, t, out)?;
+            trace_text(r, p, t, options, out)?;
         }
     }
     Ok(())
 }
 
-fn trace_text<M: Narrated>(
+fn trace_text<M: Narrated + mermaid::Diagram>(
     r: &ModelResult<M>,
     p: &PropertyResult<M>,
     t: &crate::check::Trace<M>,
+    options: TextOptions,
     out: &mut impl Write,
 ) -> io::Result<()> {
     let what = match p.property.kind {
@@ -280,14 +304,22 @@ fn trace_text<M: Narrated>(
         },
         if p.ok() { ", as expected" } else { "" }
     )?;
-    for line in r.model.state_lines(&t.states[0]) {
-        writeln!(out, "        {line}")?;
-    }
-    for step in trace::steps(&r.model, t) {
-        writeln!(out, "  {:>3}. {}", step.step, step.action)?;
-        for line in &step.lines {
-            writeln!(out, "        {line}")?;
-        }
+    trace_body(r, p, t, options, out)
+}
+
+/// A trace as text: the initial state, each step with what it changed (or the whole
+/// state), the story, the Explorer link and, if asked for, the Mermaid diagram.
+fn trace_body<M: Narrated + mermaid::Diagram>(
+    r: &ModelResult<M>,
+    p: &PropertyResult<M>,
+    t: &crate::check::Trace<M>,
+    options: TextOptions,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    trace_steps(&r.model, t, options.full_states, out)?;
+    writeln!(out)?;
+    for line in wrap(&r.model.story(p.property, t), 88) {
+        writeln!(out, "  {line}")?;
     }
     writeln!(
         out,
@@ -295,7 +327,54 @@ fn trace_text<M: Narrated>(
         r.spec.file.display(),
         t.explorer_path(&r.model)
     )?;
+    if options.mermaid {
+        let diagram = mermaid::diagram(&r.model, t, p.property.name);
+        writeln!(out, "\n```mermaid\n{}\n```", diagram.trim_end())?;
+    }
     Ok(())
+}
+
+/// The initial state, then each step with what it changed (or the whole state after it).
+fn trace_steps<M: Narrated>(
+    model: &M,
+    t: &crate::check::Trace<M>,
+    full_states: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    for line in model.state_lines(&t.states[0]) {
+        writeln!(out, "        {line}")?;
+    }
+    for step in trace::steps(model, t) {
+        writeln!(out, "  {:>3}. {}", step.step, step.action)?;
+        let lines = if full_states {
+            &step.lines
+        } else {
+            &step.changes
+        };
+        for line in lines {
+            writeln!(out, "        {line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A paragraph as lines of at most `width` characters (longer words stay whole).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 #[derive(Serialize)]
@@ -336,6 +415,9 @@ struct JsonProperty {
     /// Whether the trace is proven shortest.
     #[serde(skip_serializing_if = "Option::is_none")]
     shortest: Option<bool>,
+    /// The trace's story in one paragraph.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    story: Option<String>,
     /// The Explorer path that opens the trace's last state in `serve`.
     #[serde(skip_serializing_if = "Option::is_none")]
     explorer_path: Option<String>,
@@ -383,6 +465,7 @@ fn json_model<M: Narrated>(r: &ModelResult<M>) -> JsonModel<'_> {
                 ok: p.ok(),
                 trace: p.trace.as_ref().map(|t| trace::steps(&r.model, t)),
                 shortest: p.trace.as_ref().map(|t| t.shortest),
+                story: p.trace.as_ref().map(|t| r.model.story(p.property, t)),
                 explorer_path: p.trace.as_ref().map(|t| t.explorer_path(&r.model)),
             })
             .collect(),

@@ -5,17 +5,21 @@ use crate::check::{Level, Trace};
 use crate::protocol::atomic::{AtomicModel, AtomicState};
 use crate::protocol::model::{MemberView, ReplicaSetModel, State};
 use crate::protocol::narrate;
+use crate::protocol::properties::PropertySpec;
 use crate::protocol::types::{MemberState, OpTime, WriteId};
 use serde::Serialize;
 
 /// A member's state after a step.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MemberRow {
     pub member: String,
     pub state: String,
     pub term: u8,
     /// Oplog entries as optimes; `w1` marks client write 1.
     pub oplog: Vec<String>,
+    /// Its durable vote: "n1 in term 2", or "none" (actor level only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vote: Option<String>,
     /// The commit point it knows (actor level only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit_point: Option<String>,
@@ -25,7 +29,7 @@ pub struct MemberRow {
 }
 
 /// The client's view after a step.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClientRow {
     /// "write k at (t,i)" for each acknowledged write.
     pub acknowledged: Vec<String>,
@@ -43,7 +47,11 @@ pub struct Step {
     /// Every entry committed so far (atomic level only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub committed: Option<Vec<String>>,
-    /// The same information as text lines, as the text report prints it.
+    /// What the step changed, one line per member (or the client, or the committed
+    /// entries) that changed.
+    pub changes: Vec<String>,
+    /// The whole state after the step as text lines, as the text report prints it with
+    /// `--full-states`.
     #[serde(skip)]
     pub lines: Vec<String>,
 }
@@ -54,6 +62,10 @@ fn member_row(m: &MemberView<'_>) -> MemberRow {
         state: m.member_state().to_string(),
         term: m.member.term.0,
         oplog: m.oplog().entries().iter().map(|e| e.to_string()).collect(),
+        vote: Some(match m.member.last_vote {
+            Some(v) => format!("{} in term {}", v.candidate, v.term),
+            None => "none".to_string(),
+        }),
         commit_point: Some(m.member.commit_point.to_string()),
         rolled_back: Some(
             m.member
@@ -85,9 +97,13 @@ pub trait Narrated: Level {
     fn state_lines(&self, state: &Self::State) -> Vec<String>;
     /// The state as data.
     fn rows(&self, state: &Self::State) -> StateRows;
+    /// The trace's story in one paragraph: what happened and how it breaks (or reaches)
+    /// `property`.
+    fn story(&self, property: &PropertySpec, trace: &Trace<Self>) -> String;
 }
 
 /// A state as data, for `Step`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct StateRows {
     pub members: Vec<MemberRow>,
     pub client: Option<ClientRow>,
@@ -109,6 +125,10 @@ impl Narrated for ReplicaSetModel {
             client: Some(client_row(self, state)),
             committed: None,
         }
+    }
+
+    fn story(&self, property: &PropertySpec, trace: &Trace<Self>) -> String {
+        narrate::story(self, property, &trace.states, &trace.actions)
     }
 }
 
@@ -138,6 +158,7 @@ impl Narrated for AtomicModel {
                     oplog: (1..=s.oplog_len(m))
                         .map(|k| optime((k, s.oplog(m)[usize::from(k - 1)])))
                         .collect(),
+                    vote: None,
                     commit_point: None,
                     rolled_back: None,
                 })
@@ -145,6 +166,10 @@ impl Narrated for AtomicModel {
             client: None,
             committed: Some(s.committed().map(optime).collect()),
         }
+    }
+
+    fn story(&self, property: &PropertySpec, trace: &Trace<Self>) -> String {
+        AtomicModel::story(self, property, &trace.states, &trace.actions)
     }
 }
 
@@ -161,6 +186,7 @@ pub fn steps<M: Narrated>(model: &M, trace: &Trace<M>) -> Vec<Step> {
             Step {
                 step: i + 1,
                 action: model.describe(before, action, after),
+                changes: changes(&model.rows(before), &rows),
                 members: rows.members,
                 client: rows.client,
                 committed: rows.committed,
@@ -168,4 +194,67 @@ pub fn steps<M: Narrated>(model: &M, trace: &Trace<M>) -> Vec<Step> {
             }
         })
         .collect()
+}
+
+/// What changed between two states, one line per member that changed (only the fields
+/// that changed, each with what it was), one for the client's acknowledgements and one
+/// for the committed entries.
+pub fn changes(before: &StateRows, after: &StateRows) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (pre, post) in before.members.iter().zip(&after.members) {
+        let mut fields = Vec::new();
+        if pre.state != post.state {
+            fields.push(format!("{} (was {})", post.state, pre.state));
+        }
+        if pre.term != post.term {
+            fields.push(format!("term {} (was {})", post.term, pre.term));
+        }
+        if pre.oplog != post.oplog {
+            fields.push(format!("oplog {}", list_change(&pre.oplog, &post.oplog)));
+        }
+        if let (Some(was), Some(now)) = (&pre.vote, &post.vote) {
+            if was != now {
+                fields.push(format!("vote {now} (was {was})"));
+            }
+        }
+        if pre.commit_point != post.commit_point {
+            if let (Some(was), Some(now)) = (&pre.commit_point, &post.commit_point) {
+                fields.push(format!("commit point {now} (was {was})"));
+            }
+        }
+        if pre.rolled_back != post.rolled_back {
+            if let (Some(was), Some(now)) = (&pre.rolled_back, &post.rolled_back) {
+                fields.push(format!("rolled back {}", list_change(was, now)));
+            }
+        }
+        if !fields.is_empty() {
+            lines.push(format!("{:<3} {}", post.member, fields.join("  ")));
+        }
+    }
+    if let (Some(was), Some(now)) = (&before.client, &after.client) {
+        if was != now {
+            lines.push(format!(
+                "client acknowledged {}",
+                list_change(&was.acknowledged, &now.acknowledged)
+            ));
+        }
+    }
+    if let (Some(was), Some(now)) = (&before.committed, &after.committed) {
+        if was != now {
+            lines.push(format!("committed {}", list_change(was, now)));
+        }
+    }
+    lines
+}
+
+/// A list's change: `+x y` when entries were appended, `-x` when the tail was removed,
+/// otherwise the whole list with what it was.
+fn list_change(was: &[String], now: &[String]) -> String {
+    if now.starts_with(was) {
+        format!("+{}", now[was.len()..].join(" +"))
+    } else if was.starts_with(now) {
+        format!("-{} (now [{}])", was[now.len()..].join(" -"), now.join(" "))
+    } else {
+        format!("[{}] (was [{}])", now.join(" "), was.join(" "))
+    }
 }

@@ -1,0 +1,223 @@
+//! `replcheck replay FILE`: re-executes a trace file (`check --trace-dir`) against the
+//! model file it names and confirms, step by step, that it reaches what it claims: a state
+//! that violates the property (or, for a witness, reaches it).
+//!
+//! Each step must offer the recorded action at the recorded index (the Explorer's
+//! numbering), the action there must be the one recorded (`debug`; STATERIGHT.md defect 5:
+//! an index that has come to mean another action is caught), the step must lead somewhere
+//! within the model's bounds, and the state it leads to must be the recorded one (as the
+//! report's rows). A trace written before a change to the model that alters any of this
+//! no longer replays, and the first step that differs is named.
+
+use crate::check;
+use crate::config::{self, Granularity};
+use crate::error::Error;
+use crate::protocol::atomic::AtomicModel;
+use crate::protocol::model::ReplicaSetModel;
+use crate::protocol::properties::{self, PropertySpec};
+use crate::report::trace::Narrated;
+use crate::report::tracefile::{self, offered, rows_json};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// What a replay found: a line per step, and whether the trace reproduced.
+pub struct Replayed {
+    pub lines: Vec<String>,
+    pub reproduced: bool,
+    /// The model file the trace names.
+    pub model_file: PathBuf,
+    /// The Explorer's path to the trace's last state (`#/steps/...`), from the steps'
+    /// indices.
+    pub explorer_path: String,
+}
+
+fn bad(file: &Path, reason: impl Into<String>) -> Error {
+    Error::Trace {
+        file: file.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads and replays the trace file at `file`.
+pub fn replay(file: &Path) -> Result<Replayed, Error> {
+    let text = std::fs::read_to_string(file).map_err(|e| bad(file, e.to_string()))?;
+    let doc: Value = serde_json::from_str(&text)
+        .map_err(|e| bad(file, format!("not a JSON trace file: {e}")))?;
+    if doc["format"] != tracefile::FORMAT {
+        return Err(bad(
+            file,
+            format!(
+                "not a replcheck trace file (\"format\" is not \"{}\"; ITF files are for other tools)",
+                tracefile::FORMAT
+            ),
+        ));
+    }
+    if doc["version"] != tracefile::VERSION {
+        return Err(bad(
+            file,
+            format!(
+                "trace file version {} is not supported (this replcheck reads version {})",
+                doc["version"],
+                tracefile::VERSION
+            ),
+        ));
+    }
+    let text_field = |key: &str| {
+        doc[key]
+            .as_str()
+            .ok_or_else(|| bad(file, format!("\"{key}\" is missing or not a string")))
+    };
+    let model_file = PathBuf::from(text_field("model_file")?);
+    let spec = config::load(&model_file)?;
+    let name = text_field("property")?;
+    let property =
+        properties::find(name).ok_or_else(|| bad(file, format!("unknown property \"{name}\"")))?;
+    let steps = doc["steps"]
+        .as_array()
+        .ok_or_else(|| bad(file, "\"steps\" is missing or not a list"))?;
+    let mut lines = vec![format!(
+        "Replaying {} against {} ({} step{}, {} {})",
+        file.display(),
+        model_file.display(),
+        steps.len(),
+        if steps.len() == 1 { "" } else { "s" },
+        property.name,
+        doc["outcome"].as_str().unwrap_or("?"),
+    )];
+    let reproduced = match spec.granularity {
+        Granularity::Actor => replay_on(
+            &ReplicaSetModel::new(spec.settings.clone()),
+            property,
+            &doc,
+            steps,
+            file,
+            &mut lines,
+        )?,
+        Granularity::Atomic(bounds) => replay_on(
+            &AtomicModel::new(spec.settings.clone(), bounds),
+            property,
+            &doc,
+            steps,
+            file,
+            &mut lines,
+        )?,
+    };
+    let explorer_path = std::iter::once("0".to_string())
+        .chain(steps.iter().map(|s| s["index"].to_string()))
+        .collect::<Vec<_>>()
+        .join("/");
+    Ok(Replayed {
+        lines,
+        reproduced,
+        model_file,
+        explorer_path,
+    })
+}
+
+fn replay_on<M: Narrated>(
+    model: &M,
+    property: &PropertySpec,
+    doc: &Value,
+    steps: &[Value],
+    file: &Path,
+    lines: &mut Vec<String>,
+) -> Result<bool, Error> {
+    if M::condition(property).is_none() {
+        return Err(bad(
+            file,
+            format!(
+                "property {} is not defined at the model's level",
+                property.name
+            ),
+        ));
+    }
+    let Some(mut state) = model.init_states().into_iter().next() else {
+        lines.push("  the model has no initial state".into());
+        return Ok(false);
+    };
+    if rows_json(&model.rows(&state)) != doc["initial"] {
+        lines.push("  the initial state differs from the recorded one".into());
+        return Ok(false);
+    }
+    for (i, step) in steps.iter().enumerate() {
+        let n = i + 1;
+        let index = step["index"]
+            .as_u64()
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(|| bad(file, format!("step {n}: \"index\" is missing")))?;
+        let recorded = step["debug"]
+            .as_str()
+            .ok_or_else(|| bad(file, format!("step {n}: \"debug\" is missing")))?;
+        let actions = offered(model, &state);
+        let Some(action) = actions.get(index).cloned() else {
+            lines.push(format!(
+                "  step {n}: DIFFERS: the state offers {} actions, not action {index}",
+                actions.len()
+            ));
+            return Ok(false);
+        };
+        if format!("{action:?}") != recorded {
+            lines.push(format!(
+                "  step {n}: DIFFERS: action {index} is {}, not the recorded {}",
+                model.format_action(&action),
+                step["label"].as_str().unwrap_or(recorded)
+            ));
+            return Ok(false);
+        }
+        let Some(next) = model.next_state(&state, action.clone()) else {
+            lines.push(format!(
+                "  step {n}: DIFFERS: {} changes nothing",
+                model.format_action(&action)
+            ));
+            return Ok(false);
+        };
+        if !model.within_boundary(&next) {
+            lines.push(format!(
+                "  step {n}: DIFFERS: {} leaves the model's bounds",
+                model.format_action(&action)
+            ));
+            return Ok(false);
+        }
+        let mut rows = rows_json(&model.rows(&next));
+        if let (Value::Object(now), Value::Object(was)) = (&mut rows, step) {
+            now.retain(|k, _| was.contains_key(k));
+        }
+        let expected: serde_json::Map<String, Value> = ["members", "client", "committed"]
+            .iter()
+            .filter_map(|k| Some((k.to_string(), step.get(*k)?.clone())))
+            .collect();
+        if rows != Value::Object(expected) {
+            lines.push(format!(
+                "  step {n}: DIFFERS: {} leads to another state than the recorded one",
+                model.describe(&state, &action, &next)
+            ));
+            return Ok(false);
+        }
+        lines.push(format!(
+            "  step {n}: ok  {}",
+            model.describe(&state, &action, &next)
+        ));
+        state = next;
+    }
+    let reached = check::is_target(model, property, &state);
+    lines.push(if reached {
+        match property.kind {
+            properties::Kind::Always => {
+                format!("Reproduced: the last state violates {}.", property.name)
+            }
+            properties::Kind::Sometimes => {
+                format!("Reproduced: the last state reaches {}.", property.name)
+            }
+        }
+    } else {
+        format!(
+            "NOT reproduced: every step replays, but the last state does not {} {}.",
+            match property.kind {
+                properties::Kind::Always => "violate",
+                properties::Kind::Sometimes => "reach",
+            },
+            property.name
+        )
+    });
+    Ok(reached)
+}

@@ -1,0 +1,139 @@
+//! replcheck's own trace file (`check --trace-dir`): one counterexample or witness as JSON,
+//! complete enough for `replcheck replay` to re-execute it and for a person or a tool to
+//! read it without the model.
+//!
+//! ```json
+//! { "format": "replcheck-trace", "version": 1,
+//!   "model": "durable-vote", "model_file": "models/bugs/durable-vote.toml",
+//!   "granularity": "actor", "property": "election_safety", "kind": "always",
+//!   "outcome": "violated", "shortest": true, "explorer_path": "0/2/2/3",
+//!   "story": "How election_safety fails ...",
+//!   "initial": { "members": [...], "client": {...} },
+//!   "steps": [ { "step": 1, "index": 2, "label": "...", "debug": "...", "action": "...",
+//!                "changes": [...], "members": [...], "client": {...} }, ... ] }
+//! ```
+//!
+//! Each step records the action three ways: `index`, its position among the actions the
+//! model offers in the state before it (what the Explorer's URL uses); `label`, the
+//! Explorer's label; and `debug`, the action exactly as the model represents it. Replay
+//! takes the action at `index` and checks that it is the same action (`debug`), so an
+//! index that has come to mean another action is caught (STATERIGHT.md defect 5). The
+//! state after each step is recorded as the report's rows (`trace::StateRows`).
+
+use super::trace::{self, Narrated};
+use crate::check::{ModelResult, PropertyResult, Trace};
+use crate::config::Granularity;
+use serde_json::{json, Value};
+
+/// The format's name, in every trace file's `format`.
+pub const FORMAT: &str = "replcheck-trace";
+/// The format's version, in every trace file's `version`.
+pub const VERSION: u64 = 1;
+
+/// A state's rows as JSON: `members`, and `client` or `committed` as the level has them.
+pub fn rows_json(rows: &trace::StateRows) -> Value {
+    let mut object = serde_json::Map::new();
+    object.insert("members".into(), json!(rows.members));
+    if let Some(client) = &rows.client {
+        object.insert("client".into(), json!(client));
+    }
+    if let Some(committed) = &rows.committed {
+        object.insert("committed".into(), json!(committed));
+    }
+    Value::Object(object)
+}
+
+/// The actions the model offers in `state`, as the Explorer numbers them.
+pub fn offered<M: Narrated>(model: &M, state: &M::State) -> Vec<M::Action> {
+    let mut actions = Vec::new();
+    model.actions(state, &mut actions);
+    actions
+}
+
+/// The trace file for `property`'s trace `t` in the run `r`.
+pub fn document<M: Narrated>(r: &ModelResult<M>, p: &PropertyResult<M>, t: &Trace<M>) -> Value {
+    let model = &r.model;
+    let steps: Vec<Value> = trace::steps(model, t)
+        .into_iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let action = &t.actions[i];
+            let index = offered(model, &t.states[i])
+                .iter()
+                .position(|a| a == action)
+                .expect("a trace's action is offered by its state");
+            let mut object = json!({
+                "step": step.step,
+                "index": index,
+                "label": model.format_action(action),
+                "debug": format!("{action:?}"),
+                "action": step.action,
+                "changes": step.changes,
+            });
+            if let (Value::Object(o), Value::Object(rows)) =
+                (&mut object, rows_json(&model.rows(&t.states[i + 1])))
+            {
+                o.extend(rows);
+            }
+            object
+        })
+        .collect();
+    json!({
+        "format": FORMAT,
+        "version": VERSION,
+        "model": r.spec.name,
+        "model_file": r.spec.file.display().to_string(),
+        "granularity": match r.spec.granularity {
+            Granularity::Actor => "actor",
+            Granularity::Atomic(_) => "atomic",
+        },
+        "property": p.property.name,
+        "kind": p.property.kind,
+        "outcome": p.outcome,
+        "shortest": t.shortest,
+        "explorer_path": t.explorer_path(model),
+        "story": model.story(p.property, t),
+        "initial": rows_json(&model.rows(&t.states[0])),
+        "steps": steps,
+    })
+}
+
+/// The file name for a trace of `property` in `model`: `<model>.<property>.json`, and
+/// `<model>.<property>.itf.json` for its ITF twin.
+pub fn file_name(model: &str, property: &str, itf: bool) -> String {
+    format!("{model}.{property}.{}json", if itf { "itf." } else { "" })
+}
+
+/// Writes, for every property of every run that has a trace, its trace file and its ITF
+/// twin into `dir` (created if missing). Returns the files written.
+pub fn write_all(
+    results: &[crate::check::Run],
+    dir: &std::path::Path,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    for run in results {
+        crate::check::on_run!(run, r => {
+            for p in &r.properties {
+                let Some(t) = &p.trace else { continue };
+                let ours = dir.join(file_name(&r.spec.name, p.property.name, false));
+                write_json(&ours, &document(r, p, t))?;
+                written.push(ours);
+                let itf = dir.join(file_name(&r.spec.name, p.property.name, true));
+                let file = r.spec.file.display().to_string();
+                write_json(
+                    &itf,
+                    &super::itf::document(&r.model, &r.spec.name, &file, p.property.name, t),
+                )?;
+                written.push(itf);
+            }
+        });
+    }
+    Ok(written)
+}
+
+fn write_json(path: &std::path::Path, value: &Value) -> std::io::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    text.push('\n');
+    std::fs::write(path, text)
+}
