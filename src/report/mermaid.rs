@@ -335,32 +335,9 @@ fn escape(text: &str) -> String {
 /// few characters ("[]", "3)") stay on the line before rather than stand alone.
 fn wrapped(text: &str, width: usize) -> Vec<String> {
     const SHORT_TAIL: usize = 6;
-    let mut lines = Vec::new();
-    for clause in text.split("; ") {
-        let words: Vec<&str> = clause.split_whitespace().collect();
-        let mut line = String::new();
-        for (i, word) in words.iter().enumerate() {
-            let tail = words[i..]
-                .iter()
-                .map(|w| w.chars().count() + 1)
-                .sum::<usize>()
-                - 1;
-            if !line.is_empty()
-                && line.chars().count() + 1 + word.chars().count() > width
-                && tail > SHORT_TAIL
-            {
-                lines.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        if !line.is_empty() {
-            lines.push(line);
-        }
-    }
-    lines
+    text.split("; ")
+        .flat_map(|clause| super::wrap(clause, width, SHORT_TAIL))
+        .collect()
 }
 
 // The actor level.

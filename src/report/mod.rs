@@ -318,7 +318,7 @@ fn trace_body<M: Narrated + mermaid::Diagram>(
 ) -> io::Result<()> {
     trace_steps(&r.model, t, options.full_states, out)?;
     writeln!(out)?;
-    for line in wrap(&r.model.story(p.property, t), 88) {
+    for line in wrap(&r.model.story(p.property, t), 88, 0) {
         writeln!(out, "  {line}")?;
     }
     writeln!(
@@ -358,12 +358,23 @@ fn trace_steps<M: Narrated>(
     Ok(())
 }
 
-/// A paragraph as lines of at most `width` characters (longer words stay whole).
-fn wrap(text: &str, width: usize) -> Vec<String> {
+/// A paragraph as lines of at most `width` characters, broken at word boundaries (longer
+/// words stay whole). A last stretch of at most `keep_tail` characters stays on the line
+/// before rather than stand alone.
+fn wrap(text: &str, width: usize, keep_tail: usize) -> Vec<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+    for (i, word) in words.iter().enumerate() {
+        let tail = words[i..]
+            .iter()
+            .map(|w| w.chars().count() + 1)
+            .sum::<usize>()
+            - 1;
+        if !line.is_empty()
+            && line.chars().count() + 1 + word.chars().count() > width
+            && tail > keep_tail
+        {
             lines.push(std::mem::take(&mut line));
         }
         if !line.is_empty() {
