@@ -17,12 +17,12 @@ use crate::protocol::atomic::{self, AtomicModel};
 use crate::protocol::model::ReplicaSetModel;
 use crate::protocol::properties::{Kind, PropertySpec};
 use crate::protocol::symmetry;
-use stateright::{Checker, HasDiscoveries, Model};
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeSet, HashMap};
+use crate::search::{self, Budget, Live, Search, Stop};
+use stateright::Model;
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A level of the model the checker explores: the actor level (`ReplicaSetModel`, members
 /// exchanging messages) or the atomic level (`AtomicModel`, MongoStaticRaft's steps). It
@@ -40,6 +40,10 @@ pub trait Level:
     fn condition(property: &PropertySpec) -> Option<fn(&Self, &Self::State) -> bool>;
     /// The canonical state of `state`'s class of renamings of identical members.
     fn representative(state: &Self::State) -> Self::State;
+    /// The 64-bit fingerprint a search tells states apart by.
+    fn fingerprint(state: &Self::State) -> u64 {
+        search::fingerprint(state)
+    }
 }
 
 impl Level for ReplicaSetModel {
@@ -49,6 +53,14 @@ impl Level for ReplicaSetModel {
 
     fn representative(state: &Self::State) -> Self::State {
         symmetry::representative(state)
+    }
+
+    /// Not stateright's `Hash` for actor states, which merges states whose timers differ
+    /// only in which member holds them (`model::hash_state`).
+    fn fingerprint(state: &Self::State) -> u64 {
+        let mut hasher = search::hasher();
+        crate::protocol::model::hash_state(state, &mut hasher);
+        hasher.finish()
     }
 }
 
@@ -71,9 +83,39 @@ pub struct Options {
     pub symmetry: bool,
     /// Stop after generating this many states (the run is then incomplete).
     pub max_states: Option<usize>,
+    /// Check states up to this many steps from the initial state, and expand none
+    /// further (the run is incomplete if that left states unexplored).
+    pub max_depth: Option<usize>,
+    /// Explore level by level (breadth-first) rather than depth-first; a depth limit
+    /// implies it.
+    pub breadth_first: bool,
+    /// Stop a run (exploration and trace search) that takes longer than this.
+    pub timeout: Option<Duration>,
+    /// Stop a run once the process's resident memory reaches this many bytes.
+    pub max_memory: Option<u64>,
     /// Called about five times a second while a run explores, and once when it is done
     /// (`Progress::done`).
     pub progress: Option<fn(&Progress)>,
+}
+
+impl Options {
+    /// One thread, symmetry, no limits, no progress.
+    pub const DEFAULT: Options = Options {
+        threads: 1,
+        symmetry: true,
+        max_states: None,
+        max_depth: None,
+        breadth_first: false,
+        timeout: None,
+        max_memory: None,
+        progress: None,
+    };
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options::DEFAULT
+    }
 }
 
 /// How far a run has got, for a live progress line.
@@ -175,7 +217,13 @@ impl<M: Level> PropertyResult<M> {
 pub struct ModelResult<M: Level = ReplicaSetModel> {
     pub spec: ModelSpec,
     pub model: M,
+    /// Every state within the model's bounds was explored: no limit cut the run short.
     pub complete: bool,
+    /// The limit that stopped exploration, if one did.
+    pub stop: Option<Stop>,
+    /// The limit that stopped the shortest-trace search, if one did: the properties it
+    /// was looking for are decided, but some may lack their trace.
+    pub trace_search_stop: Option<Stop>,
     pub unique_states: usize,
     pub states: usize,
     pub max_depth: usize,
@@ -231,6 +279,16 @@ impl Run {
         on_run!(self, r => r.unique_states)
     }
 
+    /// States generated.
+    pub fn states(&self) -> usize {
+        on_run!(self, r => r.states)
+    }
+
+    /// The limit that stopped exploration, if one did.
+    pub fn stop(&self) -> Option<Stop> {
+        on_run!(self, r => r.stop)
+    }
+
     /// Each property's outcome, with whether its trace (if any) is proven shortest.
     pub fn outcomes(&self) -> Vec<(&'static PropertySpec, Outcome, Option<bool>)> {
         on_run!(self, r => r
@@ -269,52 +327,48 @@ pub fn check(spec: &ModelSpec, options: Options) -> Run {
 /// Explores `model` exhaustively and decides every property `spec` expects something of.
 pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelResult<M> {
     let started = Instant::now();
-    let mut builder = model
-        .clone()
-        .checker()
-        .threads(options.threads.max(1))
-        .finish_when(never_finish_early());
-    if options.symmetry {
-        builder = builder.symmetry_fn(M::representative);
-    }
-    if let Some(limit) = options.max_states {
-        builder = builder.target_state_count(limit);
-    }
-    let checker = builder.spawn_dfs();
-    if let Some(report) = options.progress {
-        loop {
-            let done = checker.is_done();
-            report(&Progress {
-                model: &spec.name,
-                states: checker.state_count(),
-                unique_states: checker.unique_state_count(),
-                max_depth: checker.max_depth(),
-                seconds: started.elapsed().as_secs_f64(),
-                done,
-            });
-            if done {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-    }
-    let checker = checker.join();
-    let seconds = started.elapsed().as_secs_f64();
-    // stateright reports a run stopped by the state limit as done (STATERIGHT.md defect
-    // 8): a run that reached the limit counts as incomplete, even if it happened to
-    // run out of states at the same moment.
-    let cut_short = options
-        .max_states
-        .is_some_and(|limit| checker.state_count() >= limit);
-    let complete = checker.is_done() && !cut_short;
-    let discovered: BTreeSet<&str> = checker.discoveries().keys().copied().collect();
+    let budget = Budget {
+        started: Some(started),
+        timeout: options.timeout,
+        max_memory: options.max_memory,
+    };
+    let search = Search {
+        model: &model,
+        targets: spec
+            .expectations
+            .iter()
+            .map(|&(property, _)| {
+                Box::new(move |m: &M, s: &M::State| is_target(m, property, s))
+                    as Box<dyn Fn(&M, &M::State) -> bool + Sync>
+            })
+            .collect(),
+        threads: options.threads.max(1),
+        representative: options
+            .symmetry
+            .then_some(M::representative as fn(&M::State) -> M::State),
+        max_states: options.max_states,
+        max_depth: options.max_depth,
+        breadth_first: options.breadth_first,
+        fingerprint: M::fingerprint,
+    };
+    let live = Live::new();
+    let found = watch(
+        &search,
+        &live,
+        &budget,
+        options.progress,
+        &spec.name,
+        started,
+    );
+    drop(search);
+    let complete = found.stop.is_none();
 
     let mut properties: Vec<PropertyResult<M>> = spec
         .expectations
         .iter()
-        .map(|&(property, expected)| {
-            let found = discovered.contains(property.name);
-            let outcome = match (property.kind, found, complete) {
+        .zip(&found.hits)
+        .map(|(&(property, expected), &hit)| {
+            let outcome = match (property.kind, hit, complete) {
                 (Kind::Always, true, _) => Outcome::Violated,
                 (Kind::Sometimes, true, _) => Outcome::Reachable,
                 (_, false, false) => Outcome::Inconclusive,
@@ -338,7 +392,12 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
         })
         .collect();
     let targets: Vec<&PropertySpec> = wanted.iter().map(|&i| properties[i].property).collect();
-    let traces = shortest_traces(&model, &targets, options.symmetry, options.threads);
+    let limits = TraceLimits {
+        budget,
+        max_states: options.max_states,
+    };
+    let (traces, trace_search_stop) =
+        shortest_traces_within(&model, &targets, options.symmetry, options.threads, limits);
     for (i, trace) in wanted.into_iter().zip(traces) {
         properties[i].trace = trace;
     }
@@ -347,23 +406,67 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
         spec: spec.clone(),
         model,
         complete,
-        unique_states: checker.unique_state_count(),
-        states: checker.state_count(),
-        max_depth: checker.max_depth(),
-        seconds,
+        stop: found.stop,
+        trace_search_stop,
+        unique_states: found.counts.unique_states,
+        states: found.counts.states,
+        max_depth: found.counts.max_depth,
+        seconds: started.elapsed().as_secs_f64(),
         properties,
     }
 }
 
-/// A finishing condition no run meets: only running out of states ends a run.
-fn never_finish_early() -> HasDiscoveries {
-    HasDiscoveries::AllOf(["(no property has this name)"].into_iter().collect())
+/// Runs `search` while this thread watches the budget (raising the stop flag when it is
+/// spent) and reports progress.
+fn watch<M>(
+    search: &Search<'_, M>,
+    live: &Live,
+    budget: &Budget,
+    progress: Option<fn(&Progress)>,
+    model: &str,
+    started: Instant,
+) -> search::Found
+where
+    M: Model + Sync,
+    M::State: Clone + Hash + Send + Sync,
+{
+    let report = |counts: search::Counts, done: bool| {
+        if let Some(report) = progress {
+            report(&Progress {
+                model,
+                states: counts.states,
+                unique_states: counts.unique_states,
+                max_depth: counts.max_depth,
+                seconds: started.elapsed().as_secs_f64(),
+                done,
+            });
+        }
+    };
+    let found = std::thread::scope(|scope| {
+        let running = scope.spawn(|| search.run(live));
+        let mut last_report = Instant::now();
+        while !running.is_finished() {
+            if let Some(stop) = budget.exceeded() {
+                live.stop(stop);
+            }
+            if last_report.elapsed() >= Duration::from_millis(200) {
+                last_report = Instant::now();
+                report(live.counts(), false);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        running.join().expect("the search thread finishes")
+    });
+    report(found.counts, true);
+    found
 }
 
-fn fingerprint<S: Hash>(state: &S) -> u64 {
-    let mut h = DefaultHasher::new();
-    state.hash(&mut h);
-    h.finish()
+/// The limits a shortest-trace search honours: the run's deadline and memory ceiling,
+/// and its state limit (counted as states kept).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TraceLimits {
+    pub budget: Budget,
+    pub max_states: Option<usize>,
 }
 
 /// Whether a state is what the search for `property` looks for: a violation of an
@@ -385,37 +488,58 @@ pub fn shortest_trace<M: Level>(model: &M, property: &PropertySpec) -> Option<Tr
         .flatten()
 }
 
-/// One breadth-first search for the nearest target state of each property in turn (see
-/// `shortest_trace`); the search goes on until every property has its trace or no state
-/// is left. With `up_to_symmetry`, states are told apart up to symmetry (`symmetry`): symmetric
-/// states are equally far from the initial state and every property has the same value
-/// on them, so the traces are as short; the search keeps the first state it meets of each
-/// class, and the trace replays the actions taken from it.
+/// `shortest_traces_within` without limits.
 pub fn shortest_traces<M: Level>(
     model: &M,
     properties: &[&PropertySpec],
     up_to_symmetry: bool,
     threads: usize,
 ) -> Vec<Option<Trace<M>>> {
+    shortest_traces_within(
+        model,
+        properties,
+        up_to_symmetry,
+        threads,
+        TraceLimits::default(),
+    )
+    .0
+}
+
+/// One breadth-first search for the nearest target state of each property in turn (see
+/// `shortest_trace`); the search goes on until every property has its trace, no state
+/// is left, or a limit is reached (which it returns; the properties not reached by then
+/// have no trace). With `up_to_symmetry`, states are told apart up to symmetry
+/// (`symmetry`): symmetric states are equally far from the initial state and every
+/// property has the same value on them, so the traces are as short; the search keeps the
+/// first state it meets of each class, and the trace replays the actions taken from it.
+pub fn shortest_traces_within<M: Level>(
+    model: &M,
+    properties: &[&PropertySpec],
+    up_to_symmetry: bool,
+    threads: usize,
+    limits: TraceLimits,
+) -> (Vec<Option<Trace<M>>>, Option<Stop>) {
     let key = |state: &M::State| {
         if up_to_symmetry {
-            fingerprint(&M::representative(state))
+            M::fingerprint(&M::representative(state))
         } else {
-            fingerprint(state)
+            M::fingerprint(state)
         }
     };
     let mut traces: Vec<Option<Trace<M>>> = vec![None; properties.len()];
     if properties.is_empty() {
-        return traces;
+        return (traces, None);
     }
     let Some(init) = model.init_states().into_iter().next() else {
-        return traces;
+        return (traces, None);
     };
     // fingerprint -> (parent fingerprint, index of the action among the parent's actions)
     let mut parents: HashMap<u64, Option<(u64, usize)>> = HashMap::new();
     let init_key = key(&init);
     parents.insert(init_key, None);
     let mut frontier = vec![(init_key, init)];
+    let stopped: std::sync::Mutex<Option<Stop>> = std::sync::Mutex::new(None);
+    let stopping = std::sync::atomic::AtomicBool::new(false);
     while !frontier.is_empty() {
         for (property, trace) in properties.iter().zip(traces.iter_mut()) {
             if trace.is_none() {
@@ -427,7 +551,10 @@ pub fn shortest_traces<M: Level>(
             }
         }
         if traces.iter().all(Option::is_some) {
-            return traces;
+            return (traces, None);
+        }
+        if let Some(limit) = limits.max_states.filter(|&n| parents.len() >= n) {
+            return (traces, Some(Stop::States(limit)));
         }
         // Successors are computed on every thread, each over a slice of the frontier, and
         // merged in frontier order: the first path to a state wins, as it would on one.
@@ -435,7 +562,17 @@ pub fn shortest_traces<M: Level>(
             let mut found = Vec::new();
             let mut seen = std::collections::HashSet::new();
             let mut actions = Vec::new();
-            for (fp, state) in slice {
+            for (n, (fp, state)) in slice.iter().enumerate() {
+                if n % 1024 == 1023 {
+                    if stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    if let Some(stop) = limits.budget.exceeded() {
+                        *stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(stop);
+                        stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+                        break;
+                    }
+                }
                 actions.clear();
                 model.actions(state, &mut actions);
                 for (i, action) in actions.drain(..).enumerate() {
@@ -464,6 +601,12 @@ pub fn shortest_traces<M: Level>(
                 .map(|h| h.join().expect("a search thread finishes"))
                 .collect()
         });
+        if let Some(stop) = *stopped.lock().unwrap_or_else(|p| p.into_inner()) {
+            return (traces, Some(stop));
+        }
+        if let Some(stop) = limits.budget.exceeded() {
+            return (traces, Some(stop));
+        }
         let mut next = Vec::new();
         for (sfp, parent, i, successor) in expanded.into_iter().flatten() {
             if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(sfp) {
@@ -473,7 +616,7 @@ pub fn shortest_traces<M: Level>(
         }
         frontier = next;
     }
-    traces
+    (traces, None)
 }
 
 /// Replays the parent links from the initial state to `target`.

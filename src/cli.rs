@@ -9,11 +9,13 @@ use crate::protocol::atomic::AtomicModel;
 use crate::protocol::model::ReplicaSetModel;
 use crate::replay;
 use crate::report;
+use crate::search;
 use clap::{Parser, Subcommand, ValueEnum};
 use stateright::Model;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// A model checker for MongoDB's replica-set protocol: elections, replication, commit
 /// point, write concerns, crashes and rollback, explored exhaustively.
@@ -47,6 +49,20 @@ pub enum Command {
         /// then are inconclusive, and the exit code is 3.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         max_states: Option<u64>,
+        /// Check states up to D steps from the initial state and expand none further;
+        /// if that leaves states unexplored, undecided properties are inconclusive and
+        /// the exit code is 3.
+        #[arg(long, value_name = "D", value_parser = clap::value_parser!(u32))]
+        max_depth: Option<u32>,
+        /// Stop each run (exploration and trace search) after SECS seconds; properties
+        /// it has not settled by then are inconclusive, and the exit code is 3.
+        #[arg(long, value_name = "SECS", value_parser = positive_number)]
+        timeout: Option<f64>,
+        /// Stop a run when the process's resident memory reaches GIB gibibytes, as
+        /// inconclusive (exit code 3), before the system runs out (default: three
+        /// quarters of the memory available when replcheck starts).
+        #[arg(long, value_name = "GIB", value_parser = positive_number)]
+        max_memory: Option<f64>,
         /// Show every member's whole state after each step of a trace, not only what
         /// the step changed.
         #[arg(long)]
@@ -169,6 +185,26 @@ fn load_all(files: Vec<PathBuf>) -> Result<Vec<ModelSpec>, Error> {
     files.iter().map(|f| config::load(f)).collect()
 }
 
+/// A number of seconds or gibibytes: finite and above zero, and no more than a year's
+/// seconds (which `Duration` can hold).
+fn positive_number(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x <= 3.2e7 => Ok(x),
+        Ok(_) => Err("must be a number above 0 and at most 32000000".into()),
+        Err(_) => Err(format!("\"{text}\" is not a number")),
+    }
+}
+
+/// The memory ceiling in bytes: the user's, or three quarters of what the system has
+/// available now.
+fn memory_limit(gib: Option<f64>) -> Option<u64> {
+    match gib {
+        Some(gib) => Some((gib * (1u64 << 30) as f64) as u64),
+        None => search::memory::available_bytes()
+            .map(|free| search::memory::resident_bytes().unwrap_or(0) + free / 4 * 3),
+    }
+}
+
 fn threads(requested: Option<u16>) -> usize {
     requested.map(usize::from).unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -288,6 +324,9 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             format,
             no_symmetry,
             max_states,
+            max_depth,
+            timeout,
+            max_memory,
             full_states,
             diagram,
             trace_dir,
@@ -298,9 +337,13 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 threads: threads(requested),
                 symmetry: !no_symmetry,
                 max_states: max_states.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                max_depth: max_depth.map(|d| d as usize),
+                timeout: timeout.map(Duration::from_secs_f64),
+                max_memory: memory_limit(max_memory),
                 progress: std::io::stderr()
                     .is_terminal()
                     .then_some(progress_line as fn(&check::Progress)),
+                ..Options::DEFAULT
             };
             let results: Vec<_> = specs.iter().map(|s| check::check(s, options)).collect();
             if let Some(dir) = &trace_dir {
@@ -420,11 +463,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let specs = load_all(Vec::new())?;
             let options = Options {
                 threads: threads(requested),
-                symmetry: true,
-                max_states: None,
+                max_memory: memory_limit(None),
                 progress: std::io::stderr()
                     .is_terminal()
                     .then_some(progress_line as fn(&check::Progress)),
+                ..Options::DEFAULT
             };
             let started = std::time::Instant::now();
             let results: Vec<_> = specs.iter().map(|s| check::check(s, options)).collect();

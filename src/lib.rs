@@ -19,3 +19,4 @@ pub mod explorer;
 pub mod protocol;
 pub mod replay;
 pub mod report;
+pub mod search;

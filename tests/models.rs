@@ -42,8 +42,7 @@ fn models_dir() -> PathBuf {
 const ONE_THREAD: Options = Options {
     threads: 1,
     symmetry: true,
-    max_states: None,
-    progress: None,
+    ..Options::DEFAULT
 };
 
 fn check_file(file: &Path) {
@@ -212,8 +211,7 @@ fn symmetry_and_threads_change_no_verdict() {
             let options = Options {
                 threads,
                 symmetry,
-                max_states: None,
-                progress: None,
+                ..Options::DEFAULT
             };
             let result = check::check(&spec, options);
             assert!(result.complete());
@@ -247,8 +245,7 @@ fn atomic_level_reaches_exactly_tlcs_distinct_states() {
         let options = Options {
             threads,
             symmetry,
-            max_states: None,
-            progress: None,
+            ..Options::DEFAULT
         };
         let result = check::check(&spec, options);
         assert!(result.complete() && result.ok());

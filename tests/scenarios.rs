@@ -5,18 +5,20 @@
 use replcheck::check::{self, Options, Outcome};
 use replcheck::config;
 use replcheck::protocol::messages::Timer;
-use replcheck::protocol::model::{Action, ReplicaSetModel, State};
+use replcheck::protocol::model::{hash_state, Action, ReplicaSetModel, State};
 use replcheck::protocol::replset::{MemberConfig, Protocol, Settings};
 use replcheck::protocol::types::{Entry, MemberId, MemberState, Op, Term, WriteConcern, WriteId};
 use stateright::actor::{ActorModelAction, Id};
 use stateright::Model;
 use std::collections::{HashSet, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{DefaultHasher, Hasher};
 use std::path::Path;
 
+/// Tells states apart by every part, each actor's timers with their number
+/// (`model::hash_state`; stateright's own `Hash` merges some states).
 fn fingerprint(state: &State) -> u64 {
     let mut h = DefaultHasher::new();
-    state.hash(&mut h);
+    hash_state(state, &mut h);
     h.finish()
 }
 
@@ -113,8 +115,7 @@ fn state_of(model: &ReplicaSetModel, state: &State, id: u8) -> MemberState {
 const ONE_THREAD: Options = Options {
     threads: 1,
     symmetry: true,
-    max_states: None,
-    progress: None,
+    ..Options::DEFAULT
 };
 
 /// A w:1 write is acknowledged once the primary has it; if the primary then loses an

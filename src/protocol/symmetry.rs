@@ -137,7 +137,9 @@ pub fn representative(state: &State) -> State {
         .multi_cartesian_product();
     let mut try_order = |order: &[usize]| {
         let candidate = apply(state, &plan_for(order));
-        let hash = hash_of(&candidate);
+        let mut h = DefaultHasher::new();
+        super::model::hash_state(&candidate, &mut h);
+        let hash = h.finish();
         if best.as_ref().is_none_or(|(h, _)| hash < *h) {
             best = Some((hash, candidate));
         }

@@ -13,6 +13,7 @@ use crate::config::{Expected, Granularity, ModelSpec};
 use crate::error::exit;
 use crate::protocol::properties::Kind;
 use crate::protocol::replset::Variant;
+use crate::search::{self, Stop};
 use serde::Serialize;
 use std::io::{self, Write};
 use trace::Narrated;
@@ -32,6 +33,26 @@ pub fn exit_code(results: &[Run]) -> i32 {
         exit::INCOMPLETE
     } else {
         exit::OK
+    }
+}
+
+/// What stopped a run and how far it got.
+fn stopped<M: Narrated>(stop: Stop, r: &ModelResult<M>) -> String {
+    format!(
+        "exploration stopped at {stop} after {:.1} s, {} states generated ({} unique, depth {}), before it was complete: properties it had not settled are inconclusive",
+        r.seconds,
+        thousands(r.states),
+        thousands(r.unique_states),
+        r.max_depth
+    )
+}
+
+/// A probability in scientific notation ("3.1e-8"), or "below 1e-300".
+fn probability(p: f64) -> String {
+    if p < 1e-300 {
+        "below 1e-300".into()
+    } else {
+        format!("{p:.1e}")
     }
 }
 
@@ -251,12 +272,20 @@ fn model_text<M: Narrated + mermaid::Diagram>(
         writeln!(out, "  {}", r.spec.description)?;
     }
     writeln!(out, "  {}", scenario(&r.spec))?;
-    if !r.complete {
+    if let Some(stop) = r.stop {
+        writeln!(out, "  {}", stopped(stop, r))?;
+    }
+    if let Some(stop) = r.trace_search_stop {
         writeln!(
             out,
-            "  exploration stopped at the state limit (--max-states) before it was complete: undecided properties are inconclusive"
+            "  the search for the shortest traces stopped at {stop}: violations it had not reached have no trace"
         )?;
     }
+    writeln!(
+        out,
+        "  fingerprint collision probability {}",
+        probability(search::collision_probability(r.unique_states))
+    )?;
     for p in &r.properties {
         writeln!(
             out,
@@ -406,12 +435,45 @@ struct JsonModel<'a> {
     granularity: &'static str,
     set: String,
     complete: bool,
+    /// The limit that stopped exploration, or null.
+    stopped_by: Option<JsonStop>,
+    /// The limit that stopped the shortest-trace search, or absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_search_stopped_by: Option<JsonStop>,
+    /// The estimated probability that a fingerprint collision hid a state.
+    collision_probability: f64,
     ok: bool,
     unique_states: usize,
     states: usize,
     max_depth: usize,
     seconds: f64,
     properties: Vec<JsonProperty>,
+}
+
+/// A limit that stopped a run: which (`max_states`, `max_depth`, `timeout`,
+/// `max_memory`), its value (states, steps, seconds, bytes), and the sentence the text
+/// report prints.
+#[derive(Serialize)]
+struct JsonStop {
+    limit: &'static str,
+    value: f64,
+    message: String,
+}
+
+impl JsonStop {
+    fn new(stop: Stop, message: String) -> Self {
+        let (limit, value) = match stop {
+            Stop::States(n) => ("max_states", n as f64),
+            Stop::Depth(d) => ("max_depth", d as f64),
+            Stop::Time(t) => ("timeout", t.as_secs_f64()),
+            Stop::Memory(b) => ("max_memory", b as f64),
+        };
+        JsonStop {
+            limit,
+            value,
+            message,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -460,6 +522,14 @@ fn json_model<M: Narrated>(r: &ModelResult<M>) -> JsonModel<'_> {
         },
         set: r.spec.settings.replset.shape(),
         complete: r.complete,
+        stopped_by: r.stop.map(|stop| JsonStop::new(stop, stopped(stop, r))),
+        trace_search_stopped_by: r.trace_search_stop.map(|stop| {
+            JsonStop::new(
+                stop,
+                format!("the search for the shortest traces stopped at {stop}"),
+            )
+        }),
+        collision_probability: search::collision_probability(r.unique_states),
         ok: r.ok(),
         unique_states: r.unique_states,
         states: r.states,

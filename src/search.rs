@@ -1,0 +1,642 @@
+//! replcheck's own exhaustive search: a parallel depth-first exploration that keeps one
+//! 64-bit fingerprint per state, and knows exactly why it stopped.
+//!
+//! stateright's checkers stop early without saying so (STATERIGHT.md defect 8), ignore
+//! their time limit on one thread (defect 2), check only paths two steps shorter than
+//! their depth limit (defect 4), and, with symmetry, count states differently from run to
+//! run (defect 6). This search is built so that none of that can happen:
+//!
+//! - It ends either because no state is left to explore (`complete`), or because a limit
+//!   was reached while work was left (`Stop`): reaching a limit and finishing at the same
+//!   moment is told apart, and a limit that was never needed does not make a run
+//!   incomplete.
+//! - Every thread, the only one included, looks at a shared stop flag before each state;
+//!   the caller's monitor raises it for a deadline or for memory (`Budget`).
+//! - With a depth limit, each fingerprint remembers the fewest steps it was reached in,
+//!   and a state reached again in fewer steps is explored again: every state within the
+//!   limit is checked, however the depth-first order first met it.
+//! - With symmetry, the search goes on from the representative of each state, not from
+//!   the state itself. The set it explores is then the closure of the initial states'
+//!   representatives under "take a step, take the representative", which does not depend
+//!   on the order in which states are met, nor on the number of threads.
+//!
+//! Properties are evaluated on every new state until each one has been found (violated
+//! or reached); traces come from a separate breadth-first search (`check`).
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use stateright::Model;
+
+/// Why a run stopped before it had explored every state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stop {
+    /// `--max-states`: this many states had been generated.
+    States(usize),
+    /// `--max-depth`: some state this many steps from the initial state had successors
+    /// that were not explored.
+    Depth(usize),
+    /// `--timeout`: the run had taken this long.
+    Time(Duration),
+    /// `--max-memory`: the process's resident memory had reached this many bytes.
+    Memory(u64),
+}
+
+impl Stop {
+    /// The command-line flag that sets the limit.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Stop::States(_) => "--max-states",
+            Stop::Depth(_) => "--max-depth",
+            Stop::Time(_) => "--timeout",
+            Stop::Memory(_) => "--max-memory",
+        }
+    }
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::States(n) => write!(f, "the state limit ({} {n})", self.flag()),
+            Stop::Depth(d) => write!(f, "the depth limit ({} {d})", self.flag()),
+            Stop::Time(t) => write!(f, "the time limit ({} {})", self.flag(), t.as_secs_f64()),
+            Stop::Memory(b) => write!(
+                f,
+                "the memory limit ({} {:.2} GiB)",
+                self.flag(),
+                *b as f64 / GIB
+            ),
+        }
+    }
+}
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// Limits that stop a run, checked while it runs: a deadline and a memory ceiling. Both
+/// the exhaustive search and the shortest-trace search honour them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Budget {
+    pub started: Option<Instant>,
+    pub timeout: Option<Duration>,
+    pub max_memory: Option<u64>,
+}
+
+impl Budget {
+    /// The first limit this moment is past, if any.
+    pub fn exceeded(&self) -> Option<Stop> {
+        if let (Some(started), Some(timeout)) = (self.started, self.timeout) {
+            if started.elapsed() >= timeout {
+                return Some(Stop::Time(timeout));
+            }
+        }
+        if let Some(limit) = self.max_memory {
+            if memory::resident_bytes().is_some_and(|rss| rss >= limit) {
+                return Some(Stop::Memory(limit));
+            }
+        }
+        None
+    }
+}
+
+/// The process's memory, as Linux reports it; `None` elsewhere.
+pub mod memory {
+    /// The resident set size now (`/proc/self/statm`).
+    pub fn resident_bytes() -> Option<u64> {
+        let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+        let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+        Some(pages * 4096)
+    }
+
+    /// The memory the system could give this process now (`MemAvailable`).
+    pub fn available_bytes() -> Option<u64> {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+}
+
+/// A condition whose first hit a search records.
+pub type Target<'a, M> = Box<dyn Fn(&M, &<M as Model>::State) -> bool + Sync + 'a>;
+
+/// A map from a state to the canonical state of its symmetry class.
+pub type Canonical<M> = fn(&<M as Model>::State) -> <M as Model>::State;
+
+/// What to explore and how.
+pub struct Search<'a, M: Model> {
+    pub model: &'a M,
+    /// Conditions whose first hit the search records: for an always-property, "violated";
+    /// for a sometimes-property, "holds".
+    pub targets: Vec<Target<'a, M>>,
+    pub threads: usize,
+    /// The canonical state of each state's symmetry class, if states are reduced.
+    pub representative: Option<Canonical<M>>,
+    pub max_states: Option<usize>,
+    /// States this many steps from the initial state are checked but not expanded (the
+    /// search then goes breadth-first).
+    pub max_depth: Option<usize>,
+    /// Breadth-first order even without a depth limit (the cross-checks use it).
+    pub breadth_first: bool,
+    /// The fingerprint states are told apart by.
+    pub fingerprint: fn(&M::State) -> u64,
+}
+
+/// How far a run got.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counts {
+    /// States generated: initial states and every successor within the model's bounds.
+    pub states: usize,
+    /// Distinct fingerprints (of representatives, with symmetry).
+    pub unique_states: usize,
+    /// The most steps from the initial state to a state that was explored.
+    pub max_depth: usize,
+}
+
+/// What a run found.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub counts: Counts,
+    /// For each target, whether some explored state met it.
+    pub hits: Vec<bool>,
+    /// Why the run stopped early, if it did.
+    pub stop: Option<Stop>,
+}
+
+/// The hasher of fingerprints: ahash (the hash stateright fingerprints states with) with
+/// fixed keys, so that a state's fingerprint is the same in every run.
+pub fn hasher() -> impl Hasher {
+    ahash::RandomState::with_seeds(
+        0x243f_6a88_85a3_08d3,
+        0x1319_8a2e_0370_7344,
+        0xa409_3822_299f_31d0,
+        0x082e_fa98_ec4e_6c89,
+    )
+    .build_hasher()
+}
+
+/// A value's fingerprint by its `Hash`.
+pub fn fingerprint<S: Hash>(state: &S) -> u64 {
+    let mut hasher = hasher();
+    state.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Hashes a fingerprint (already a hash) for a hash table: a multiply spreads it again,
+/// since the shard index has used its low bits.
+#[derive(Default)]
+struct Spread(u64);
+
+impl Hasher for Spread {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only fingerprints are hashed")
+    }
+    fn write_u64(&mut self, fp: u64) {
+        self.0 = (fp >> SHARD_BITS).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type Spreading = BuildHasherDefault<Spread>;
+
+const SHARD_BITS: u32 = 6;
+const SHARDS: usize = 1 << SHARD_BITS;
+
+/// The fingerprints seen so far, in shards locked separately.
+struct Seen {
+    shards: Vec<Mutex<HashSet<u64, Spreading>>>,
+    unique: AtomicUsize,
+}
+
+impl Seen {
+    fn new() -> Self {
+        Seen {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            unique: AtomicUsize::new(0),
+        }
+    }
+
+    fn shard(&self, fp: u64) -> std::sync::MutexGuard<'_, HashSet<u64, Spreading>> {
+        self.shards[(fp as usize) & (SHARDS - 1)]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records `fp`; whether it is new.
+    fn insert(&self, fp: u64) -> bool {
+        let new = self.shard(fp).insert(fp);
+        if new {
+            self.unique.fetch_add(1, Ordering::Relaxed);
+        }
+        new
+    }
+
+    fn contains(&self, fp: u64) -> bool {
+        self.shard(fp).contains(&fp)
+    }
+}
+
+/// States waiting to be explored that some thread has handed out for an idle one.
+struct Pool<S> {
+    batches: Mutex<PoolState<S>>,
+    wake: Condvar,
+    /// Threads waiting for work (read without the lock as a hint to share).
+    idle: AtomicUsize,
+}
+
+struct PoolState<S> {
+    batches: Vec<Vec<(S, u32)>>,
+    idle: usize,
+    over: bool,
+}
+
+/// The live view of a running search, shared with the caller's monitor.
+pub struct Live {
+    states: AtomicUsize,
+    max_depth: AtomicUsize,
+    stop: Mutex<Option<Stop>>,
+    stopping: AtomicBool,
+    done: AtomicBool,
+    unique: AtomicUsize,
+}
+
+impl Live {
+    pub fn new() -> Self {
+        Live {
+            states: AtomicUsize::new(0),
+            max_depth: AtomicUsize::new(0),
+            stop: Mutex::new(None),
+            stopping: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+            unique: AtomicUsize::new(0),
+        }
+    }
+
+    /// Asks the search to stop for `reason` (the first reason given is kept).
+    pub fn stop(&self, reason: Stop) {
+        let mut stop = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        if stop.is_none() {
+            *stop = Some(reason);
+        }
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done.load(Ordering::SeqCst)
+    }
+
+    /// The counts so far (the unique count is refreshed as threads go).
+    pub fn counts(&self) -> Counts {
+        Counts {
+            states: self.states.load(Ordering::Relaxed),
+            unique_states: self.unique.load(Ordering::Relaxed),
+            max_depth: self.max_depth.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live::new()
+    }
+}
+
+/// How many states a thread counts on its own before adding them to the shared count.
+const BATCH: usize = 256;
+
+impl<M> Search<'_, M>
+where
+    M: Model + Sync,
+    M::State: Clone + Hash + Send + Sync,
+{
+    /// Explores every state reachable from the initial states within the model's bounds
+    /// and the search's limits, on `threads` threads, while `live` reports progress and
+    /// takes stop requests. Depth-first, unless a depth limit (or `breadth_first`) asks
+    /// for level-by-level order, where every state is met first at its fewest steps.
+    pub fn run(&self, live: &Live) -> Found {
+        let seen = Seen::new();
+        let hits: Vec<AtomicBool> = self
+            .targets
+            .iter()
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        let mut start = Vec::new();
+        for init in self.model.init_states() {
+            if !self.model.within_boundary(&init) {
+                continue;
+            }
+            live.states.fetch_add(1, Ordering::Relaxed);
+            let state = self.canonical(init);
+            if seen.insert((self.fingerprint)(&state)) {
+                self.check(&state, &hits);
+                start.push((state, 0));
+            }
+        }
+        let cut = if self.breadth_first || self.max_depth.is_some() {
+            self.levels(start, live, &seen, &hits)
+        } else {
+            self.depth_first(start, live, &seen, &hits);
+            false
+        };
+        live.unique
+            .store(seen.unique.load(Ordering::Relaxed), Ordering::Relaxed);
+        let mut stop = *live.stop.lock().unwrap_or_else(|p| p.into_inner());
+        if stop.is_none() && cut {
+            stop = self.max_depth.map(Stop::Depth);
+        }
+        live.done.store(true, Ordering::SeqCst);
+        Found {
+            counts: live.counts(),
+            hits: hits.iter().map(|h| h.load(Ordering::Relaxed)).collect(),
+            stop,
+        }
+    }
+
+    fn canonical(&self, state: M::State) -> M::State {
+        match self.representative {
+            Some(representative) => representative(&state),
+            None => state,
+        }
+    }
+
+    /// Evaluates every target not yet met on a new state.
+    fn check(&self, state: &M::State, hits: &[AtomicBool]) {
+        for (target, hit) in self.targets.iter().zip(hits) {
+            if !hit.load(Ordering::Relaxed) && target(self.model, state) {
+                hit.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether to stop before exploring another state: asked to, or the state limit is
+    /// reached (with `counted` states of this thread not yet in the shared count).
+    fn must_stop(&self, live: &Live, counted: usize) -> bool {
+        if live.stopping.load(Ordering::Relaxed) {
+            return true;
+        }
+        match self.max_states {
+            Some(limit) if live.states.load(Ordering::Relaxed) + counted >= limit => {
+                live.stop(Stop::States(limit));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Generates `state`'s successors within the model's bounds (counting them in
+    /// `counted`) and hands each new one, checked, to `new`.
+    fn expand(
+        &self,
+        state: &M::State,
+        seen: &Seen,
+        hits: &[AtomicBool],
+        counted: &mut usize,
+        actions: &mut Vec<M::Action>,
+        mut new: impl FnMut(M::State),
+    ) {
+        self.model.actions(state, actions);
+        for action in actions.drain(..) {
+            let Some(next) = self.model.next_state(state, action) else {
+                continue;
+            };
+            if !self.model.within_boundary(&next) {
+                continue;
+            }
+            *counted += 1;
+            let next = self.canonical(next);
+            if seen.insert((self.fingerprint)(&next)) {
+                self.check(&next, hits);
+                new(next);
+            }
+        }
+    }
+
+    /// Depth-first search on every thread: each explores from its own stack, newest
+    /// first, hands out half of it when another thread is idle, and takes a handed-out
+    /// batch when its stack is empty.
+    fn depth_first(
+        &self,
+        start: Vec<(M::State, u32)>,
+        live: &Live,
+        seen: &Seen,
+        hits: &[AtomicBool],
+    ) {
+        let threads = self.threads.max(1);
+        let pool = Pool {
+            batches: Mutex::new(PoolState {
+                batches: vec![start],
+                idle: 0,
+                over: false,
+            }),
+            wake: Condvar::new(),
+            idle: AtomicUsize::new(0),
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| self.depth_first_thread(live, seen, &pool, hits, threads));
+            }
+        });
+    }
+
+    fn depth_first_thread(
+        &self,
+        live: &Live,
+        seen: &Seen,
+        pool: &Pool<M::State>,
+        hits: &[AtomicBool],
+        threads: usize,
+    ) {
+        let mut stack: Vec<(M::State, u32)> = Vec::new();
+        let mut actions = Vec::new();
+        let mut counted = 0usize;
+        let mut deepest = 0usize;
+        loop {
+            let Some((state, depth)) = stack.pop().or_else(|| {
+                live.states
+                    .fetch_add(std::mem::take(&mut counted), Ordering::Relaxed);
+                live.unique
+                    .store(seen.unique.load(Ordering::Relaxed), Ordering::Relaxed);
+                stack = Self::take(pool, live, threads)?;
+                stack.pop()
+            }) else {
+                break;
+            };
+            if self.must_stop(live, counted) {
+                break;
+            }
+            if depth as usize > deepest {
+                deepest = depth as usize;
+                live.max_depth.fetch_max(deepest, Ordering::Relaxed);
+            }
+            self.expand(&state, seen, hits, &mut counted, &mut actions, |next| {
+                stack.push((next, depth + 1))
+            });
+            if counted >= BATCH {
+                live.states
+                    .fetch_add(std::mem::take(&mut counted), Ordering::Relaxed);
+                live.unique
+                    .store(seen.unique.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+            if stack.len() > 1 && pool.idle.load(Ordering::Relaxed) > 0 {
+                let mut p = pool.batches.lock().unwrap_or_else(|p| p.into_inner());
+                if p.batches.is_empty() {
+                    // The oldest half: the states nearest the root, with the most below them.
+                    let rest = stack.split_off(stack.len() / 2);
+                    p.batches.push(std::mem::replace(&mut stack, rest));
+                    pool.wake.notify_one();
+                }
+            }
+        }
+        live.states.fetch_add(counted, Ordering::Relaxed);
+        // A thread that stops wakes the others so that they see the flag too.
+        let mut p = pool.batches.lock().unwrap_or_else(|p| p.into_inner());
+        if live.stopping.load(Ordering::Relaxed) {
+            p.over = true;
+        }
+        pool.wake.notify_all();
+    }
+
+    /// A batch of handed-out states, waiting for one while other threads may still
+    /// hand some out; `None` once every thread is idle (the search is over) or the
+    /// search is stopping.
+    fn take(pool: &Pool<M::State>, live: &Live, threads: usize) -> Option<Vec<(M::State, u32)>> {
+        let mut p = pool.batches.lock().unwrap_or_else(|p| p.into_inner());
+        p.idle += 1;
+        pool.idle.fetch_add(1, Ordering::Relaxed);
+        let batch = loop {
+            if p.over || live.stopping.load(Ordering::Relaxed) {
+                p.over = true;
+                break None;
+            }
+            if let Some(batch) = p.batches.pop() {
+                break Some(batch);
+            }
+            if p.idle == threads {
+                p.over = true;
+                break None;
+            }
+            p = pool
+                .wake
+                .wait_timeout(p, Duration::from_millis(50))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        };
+        p.idle -= 1;
+        pool.idle.fetch_sub(1, Ordering::Relaxed);
+        if batch.is_none() {
+            pool.wake.notify_all();
+        }
+        batch
+    }
+
+    /// Breadth-first search, one level (states so many steps from the initial states)
+    /// at a time, each level's states shared out among the threads in blocks. With a
+    /// depth limit, the last level's states are checked and their successors generated
+    /// only to learn whether any is new; whether one was (the run was cut short).
+    fn levels(
+        &self,
+        start: Vec<(M::State, u32)>,
+        live: &Live,
+        seen: &Seen,
+        hits: &[AtomicBool],
+    ) -> bool {
+        let threads = self.threads.max(1);
+        let mut level: Vec<M::State> = start.into_iter().map(|(s, _)| s).collect();
+        let mut depth = 0usize;
+        let cut = AtomicBool::new(false);
+        while !level.is_empty() && !live.stopping.load(Ordering::Relaxed) {
+            live.max_depth.fetch_max(depth, Ordering::Relaxed);
+            let last = self.max_depth == Some(depth);
+            let cursor = AtomicUsize::new(0);
+            let level_ref = &level;
+            let next: Vec<Vec<M::State>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut found = Vec::new();
+                            let mut actions = Vec::new();
+                            let mut counted = 0usize;
+                            'blocks: loop {
+                                let from = cursor.fetch_add(BATCH, Ordering::Relaxed);
+                                if from >= level_ref.len() {
+                                    break;
+                                }
+                                for state in &level_ref[from..(from + BATCH).min(level_ref.len())] {
+                                    if self.must_stop(live, counted) {
+                                        break 'blocks;
+                                    }
+                                    if last {
+                                        if self.cuts(state, seen, &mut counted, &mut actions) {
+                                            cut.store(true, Ordering::Relaxed);
+                                        }
+                                    } else {
+                                        self.expand(
+                                            state,
+                                            seen,
+                                            hits,
+                                            &mut counted,
+                                            &mut actions,
+                                            |s| found.push(s),
+                                        );
+                                    }
+                                }
+                                live.states
+                                    .fetch_add(std::mem::take(&mut counted), Ordering::Relaxed);
+                                live.unique
+                                    .store(seen.unique.load(Ordering::Relaxed), Ordering::Relaxed);
+                            }
+                            live.states.fetch_add(counted, Ordering::Relaxed);
+                            found
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a search thread finishes"))
+                    .collect()
+            });
+            if last {
+                break;
+            }
+            level = next.into_iter().flatten().collect();
+            depth += 1;
+        }
+        cut.load(Ordering::Relaxed)
+    }
+
+    /// Whether a state at the depth limit has a successor within the model's bounds that
+    /// was not met within the limit (counting the successors in `counted`).
+    fn cuts(
+        &self,
+        state: &M::State,
+        seen: &Seen,
+        counted: &mut usize,
+        actions: &mut Vec<M::Action>,
+    ) -> bool {
+        let mut cuts = false;
+        self.model.actions(state, actions);
+        for action in actions.drain(..) {
+            let Some(next) = self.model.next_state(state, action) else {
+                continue;
+            };
+            if self.model.within_boundary(&next) {
+                *counted += 1;
+                cuts |= !seen.contains((self.fingerprint)(&self.canonical(next)));
+            }
+        }
+        cuts
+    }
+}
+
+/// The estimated probability that two of `unique` distinct states share a 64-bit
+/// fingerprint, so that one of them was taken for the other and never explored: for a
+/// uniform hash, at most `unique·(unique−1)/2` pairs each collide with probability 2⁻⁶⁴.
+/// (TLC prints a similar estimate at the end of each run.)
+pub fn collision_probability(unique: usize) -> f64 {
+    let n = unique as f64;
+    (n * (n - 1.0) / 2.0 / 2f64.powi(64)).min(1.0)
+}
