@@ -87,7 +87,8 @@ fn suite<M: Narrated + super::mermaid::Diagram>(
             writeln!(out, ">")?;
             writeln!(
                 out,
-                r#"      <skipped message="inconclusive: the run was cut short before it could decide (expected {})"/>"#,
+                r#"      <skipped message="inconclusive: the run was cut short at {} before it could decide (expected {})"/>"#,
+                escape(&r.stop.map_or("a limit".to_string(), |s| s.to_string())),
                 p.expected
             )?;
             writeln!(out, "    </testcase>")?;
