@@ -91,7 +91,8 @@ pub enum Command {
     Serve {
         /// The model file.
         file: PathBuf,
-        /// Address to listen on.
+        /// Address to listen on (loopback only by default; port 0 picks a free port, and
+        /// the address printed is the one bound).
         #[arg(long, default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
         /// Checker threads for "Run to completion" (default: the machine's cores).
@@ -211,6 +212,53 @@ fn threads(requested: Option<u16>) -> usize {
             .map(|n| n.get())
             .unwrap_or(1)
     })
+}
+
+/// Starts stateright's Explorer for the model `make` builds, on `at` and a thread of its
+/// own, and returns the thread and the front's test of whether a path of the Explorer's
+/// exists in the model (on a second model `make` builds).
+fn start_explorer<M>(
+    make: impl Fn() -> M,
+    threads: usize,
+    at: SocketAddr,
+) -> (std::thread::JoinHandle<()>, Box<explorer::PathExists>)
+where
+    M: Model + Send + Sync + 'static,
+    M::State: std::fmt::Debug + std::hash::Hash + Send + Sync + Clone + PartialEq,
+    M::Action: std::fmt::Debug + Send + Sync + Clone + PartialEq,
+{
+    let model = make();
+    let stateright = std::thread::spawn(move || {
+        model.checker().threads(threads).serve(at);
+    });
+    let model = make();
+    (
+        stateright,
+        Box::new(move |path: &[usize]| path_exists(&model, path)),
+    )
+}
+
+/// Whether `path` (an initial state's index, then an action's index per step) leads to a
+/// state of `model`, replayed as the Explorer replays it: an action that changes nothing
+/// leaves the state as it was.
+fn path_exists<M: Model>(model: &M, path: &[usize]) -> bool {
+    let Some((&init, steps)) = path.split_first() else {
+        return true;
+    };
+    let Some(mut state) = model.init_states().into_iter().nth(init) else {
+        return false;
+    };
+    for &index in steps {
+        let mut actions = Vec::new();
+        model.actions(&state, &mut actions);
+        let Some(action) = actions.into_iter().nth(index) else {
+            return false;
+        };
+        if let Some(next) = model.next_state(&state, action) {
+            state = next;
+        }
+    }
+    true
 }
 
 /// The commit the working tree is at, and whether it has changes on top other than
@@ -510,49 +558,62 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         } => {
             let spec = config::load(&file)?;
             let start = trace.map(|t| trace_start(&file, &t)).transpose()?;
-            // Bind once to report a busy or forbidden address clearly.
-            let listener = std::net::TcpListener::bind(addr).map_err(|e| Error::Serve {
-                addr: addr.to_string(),
-                reason: e.to_string(),
-            })?;
-            let threads = threads(requested);
-            let explorer = move |at: SocketAddr| match spec.granularity {
-                Granularity::Actor => {
-                    ReplicaSetModel::new(spec.settings)
-                        .checker()
-                        .threads(threads)
-                        .serve(at);
-                }
-                Granularity::Atomic(bounds) => {
-                    AtomicModel::new(spec.settings, bounds)
-                        .checker()
-                        .threads(threads)
-                        .serve(at);
+            let refused = |addr: String| {
+                move |e: std::io::Error| Error::Serve {
+                    addr,
+                    reason: e.to_string(),
                 }
             };
-            let Some(path) = start else {
-                drop(listener);
-                eprintln!(
+            let listener = std::net::TcpListener::bind(addr).map_err(refused(addr.to_string()))?;
+            // The port actually bound, when `--addr` asked for any (port 0).
+            let addr = listener.local_addr().map_err(refused(addr.to_string()))?;
+            let private = explorer::private_address().map_err(refused("127.0.0.1".into()))?;
+            let threads = threads(requested);
+            let (stateright, path_exists) = match spec.granularity {
+                Granularity::Actor => start_explorer(
+                    || ReplicaSetModel::new(spec.settings.clone()),
+                    threads,
+                    private,
+                ),
+                Granularity::Atomic(bounds) => start_explorer(
+                    || AtomicModel::new(spec.settings.clone(), bounds),
+                    threads,
+                    private,
+                ),
+            };
+            match &start {
+                Some(path) => eprintln!(
+                    "Explorer for {} on http://{addr}/, opening at the trace (http://{addr}/#/steps/{path}) — press Ctrl-C to stop",
+                    file.display()
+                ),
+                None => eprintln!(
                     "Explorer for {} on http://{addr}/ — press Ctrl-C to stop",
                     file.display()
-                );
-                explorer(addr);
-                return Ok(exit::OK);
+                ),
+            }
+            let front = explorer::Front {
+                upstream: private,
+                start,
+                path_exists,
             };
-            let private = explorer::private_address().map_err(|e| Error::Serve {
-                addr: "127.0.0.1".into(),
-                reason: e.to_string(),
-            })?;
-            std::thread::spawn(move || explorer(private));
-            eprintln!(
-                "Explorer for {} on http://{addr}/, opening at the trace (http://{addr}/#/steps/{path}) — press Ctrl-C to stop",
-                file.display()
-            );
-            explorer::front(listener, private, path).map_err(|e| Error::Serve {
+            let front = std::thread::spawn(move || front.serve(listener));
+            let stopped = |reason: String| Error::Serve {
                 addr: addr.to_string(),
-                reason: e.to_string(),
-            })?;
-            Ok(exit::OK)
+                reason,
+            };
+            loop {
+                if stateright.is_finished() {
+                    return Err(stopped("stateright's Explorer stopped".into()));
+                }
+                if front.is_finished() {
+                    return Err(match front.join() {
+                        Ok(Err(e)) => stopped(format!("the Explorer did not come up: {e}")),
+                        Ok(Ok(never)) => match never {},
+                        Err(_) => stopped("the front stopped".into()),
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
         }
     }
 }

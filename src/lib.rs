@@ -5,7 +5,8 @@
 //! - [`config`]: model files (TOML) and their validation.
 //! - [`check`]: exhaustive exploration, verdicts and shortest counterexamples.
 //! - [`report`]: everything that is printed.
-//! - [`explorer`]: the front that opens the Explorer at a trace (`serve --trace`).
+//! - [`explorer`]: `serve`'s front, which guards stateright's Explorer and opens it at a
+//!   trace (`serve --trace`).
 //! - [`replay`]: `replcheck replay`, re-executing a trace file.
 //! - [`bench`]: `replcheck bench`, the benchmark runs.
 //! - [`cli`]: the command line.
