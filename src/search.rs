@@ -428,7 +428,12 @@ where
         let threads = self.threads.max(1);
         let pool = Pool {
             batches: Mutex::new(PoolState {
-                batches: vec![start],
+                // A batch is never empty: a thread that takes one explores from it.
+                batches: if start.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![start]
+                },
                 idle: 0,
                 over: false,
             }),
