@@ -1,8 +1,11 @@
 //! The checked model: stateright's `ActorModel` over the members and the client, wrapped so
 //! that the network, the bounds, the properties and the labels are the replica set's own.
 //!
-//! The network may lose, delay and reorder every message, with three rules that keep it
-//! finite and free of junk:
+//! The network may lose, delay and reorder every message. A lost message is explored as
+//! one never delivered: nothing obliges the network to deliver any message, so losses
+//! reach no member, client or history state that delays do not, and the properties read
+//! nothing else (`Settings::loss_steps` makes each loss a step of its own, for the
+//! cross-check that pins this). Three rules keep the network finite and free of junk:
 //! - it holds each distinct message at most once: an identical copy sent while one is in
 //!   flight is absorbed (the receiver's handlers are idempotent, so a second copy adds only
 //!   an unbounded count);
@@ -116,7 +119,7 @@ impl ReplicaSetModel {
                 settings: Arc::clone(&settings),
             })
             .init_network(Network::new_unordered_nonduplicating([]))
-            .lossy_network(if settings.message_loss {
+            .lossy_network(if settings.message_loss && settings.loss_steps {
                 LossyNetwork::Yes
             } else {
                 LossyNetwork::No

@@ -280,6 +280,13 @@ pub struct Settings {
     pub journal_lag: bool,
     /// Whether the network may lose messages (it always may delay and reorder them).
     pub message_loss: bool,
+    /// Whether each loss is a step of its own (stateright's lossy network, a `Drop` step
+    /// per message in flight). Off by default: every message may be delayed forever, and
+    /// a lost message is one never delivered, so explicit losses reach no member, client
+    /// or history state that delay does not (tests/scenarios.rs pins this) and only
+    /// multiply the states by what is still in flight. With it off, `message_loss`
+    /// changes no state count; it records the assumption.
+    pub loss_steps: bool,
     /// `settings.chainingAllowed`: whether a secondary may sync from another secondary.
     pub chaining_allowed: bool,
     /// Exploration stops at states where some member's term exceeds this bound.
@@ -379,6 +386,7 @@ impl Settings {
             crash_budget: None,
             journal_lag: true,
             message_loss: false,
+            loss_steps: false,
             chaining_allowed: true,
             max_term: Term(3),
             variant: Variant::default(),

@@ -681,6 +681,7 @@ mod tests {
         let spec = config::load(Path::new("models/bugs/durable-vote.toml")).unwrap();
         let mut settings = spec.settings.clone();
         settings.message_loss = true;
+        settings.loss_steps = true;
         let model = ReplicaSetModel::new(settings);
         let s0 = model.init_states().remove(0);
         // n0 stands, then the network loses its vote request to n2.
