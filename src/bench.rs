@@ -96,6 +96,13 @@ pub const BENCHMARKS: &[Benchmark] = &[
         heavy: false,
         about: "bundled: PSS, 1 w:1 write, one failover (the largest bundled model)",
     },
+    Benchmark {
+        name: "psssa-faults",
+        file: "models/extended/psssa-majority-faults.toml",
+        symmetry: true,
+        heavy: true,
+        about: "five members: PSSSA, 1 w:majority write, one crash in all, message loss, term 1",
+    },
 ];
 
 /// One benchmark run's figures, as its `check --format json` reported them.
