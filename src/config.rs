@@ -2,85 +2,98 @@
 //!
 //! The schema is an interface (README, "Writing a model"): keys are extended, never
 //! renamed, and an unknown key is an error. `load` reads and validates a file into a
-//! [`ModelSpec`]; every problem comes back as one message naming the file (and, for TOML
-//! errors, the line and column).
+//! [`ModelSpec`]; every problem comes back as one message naming the file, the line and
+//! column of the key or value at fault, and what was expected.
+//!
+//! Two layers: the raw schema (`ModelFile` and its tables, private) is what serde reads,
+//! every value wrapped in [`Spanned`] so that it knows where in the text it was; `parse`
+//! turns it into the validated [`ModelSpec`], which carries no positions. Where a problem
+//! is something missing, the message points at the key that asks for it (`granularity =
+//! "atomic"` for its bounds); a message with nothing in the file to point at (no members
+//! at all) names the file alone.
 
 use crate::error::Error;
 use crate::protocol::atomic::{self, AtomicBounds};
 use crate::protocol::properties::{self, Kind, PropertySpec};
 use crate::protocol::replset::{
-    ConfigError, MemberConfig, Protocol, Pv0Settings, Settings, Variant,
+    ConfigError, MemberConfig, Protocol, Pv0Settings, Settings, Variant, MAX_MEMBERS,
+    MAX_VOTING_MEMBERS,
 };
 use crate::protocol::types::{Term, WriteConcern};
-use serde::Deserialize;
+use serde::de;
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 /// The largest bounds a model file may ask for: beyond them no exploration finishes.
 const MAX_WRITES: u8 = 16;
 const MAX_TERM: u8 = 16;
 
+/// `max_term` when a model file does not bound it.
+const DEFAULT_MAX_TERM: u8 = 3;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ModelFile {
     description: Option<String>,
-    granularity: Option<String>,
-    protocol: Option<String>,
-    write_concern_majority_journal_default: Option<bool>,
+    granularity: Option<Spanned<String>>,
+    protocol: Option<Spanned<String>>,
+    write_concern_majority_journal_default: Option<Spanned<bool>>,
+    members: Option<Spanned<Vec<Spanned<MemberEntry>>>>,
+    settings: Option<Spanned<SettingsTable>>,
+    workload: Option<Spanned<WorkloadTable>>,
+    faults: Option<Spanned<FaultsTable>>,
+    bounds: Option<Spanned<BoundsTable>>,
+    variant: Option<Spanned<VariantTable>>,
+    pv0: Option<Spanned<Pv0Table>>,
     #[serde(default)]
-    members: Vec<MemberEntry>,
-    settings: Option<SettingsTable>,
-    workload: Option<WorkloadTable>,
-    faults: Option<FaultsTable>,
-    #[serde(default)]
-    bounds: BoundsTable,
-    variant: Option<VariantTable>,
-    pv0: Option<Pv0Table>,
-    #[serde(default)]
-    expect: BTreeMap<String, String>,
+    expect: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 /// `[pv0]`: what only protocol version 0 needs (README, "Protocol version 0").
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [pv0] table")]
 struct Pv0Table {
-    freshness_window: Option<u8>,
-    max_elections: Option<u8>,
-    max_clock_jumps: Option<u8>,
-    max_isolated: Option<u8>,
+    freshness_window: Option<Spanned<Int>>,
+    max_elections: Option<Spanned<Int>>,
+    max_clock_jumps: Option<Spanned<Int>>,
+    max_isolated: Option<Spanned<Int>>,
 }
 
 /// `[variant]`: bug variants, each switching off one safety mechanism (README, "Bug
 /// variants"). Absent keys keep MongoDB's behaviour.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [variant] table")]
 struct VariantTable {
-    own_term_commit_rule: Option<bool>,
-    durable_vote: Option<bool>,
-    arbiters_may_stand: Option<bool>,
-    unelectable_may_stand: Option<bool>,
-    commit_point_term_check: Option<bool>,
-    fetch_consistency_check: Option<bool>,
+    own_term_commit_rule: Option<Spanned<bool>>,
+    durable_vote: Option<Spanned<bool>>,
+    arbiters_may_stand: Option<Spanned<bool>>,
+    unelectable_may_stand: Option<Spanned<bool>>,
+    commit_point_term_check: Option<Spanned<bool>>,
+    fetch_consistency_check: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [[members]] table")]
 struct MemberEntry {
-    votes: Option<u8>,
-    priority: Option<f64>,
-    arbiter: Option<bool>,
+    votes: Option<Spanned<Int>>,
+    priority: Option<Spanned<Number>>,
+    arbiter: Option<Spanned<bool>>,
 }
 
 /// The replica set's `settings` document (only what the model uses).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [settings] table")]
 struct SettingsTable {
     #[serde(default = "yes")]
     chaining_allowed: bool,
 }
 
 impl Default for SettingsTable {
+    /// MongoDB's default settings document.
     fn default() -> Self {
         SettingsTable {
             chaining_allowed: true,
@@ -88,33 +101,25 @@ impl Default for SettingsTable {
     }
 }
 
+/// `true`, for serde's defaults.
 fn yes() -> bool {
     true
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [workload] table")]
 struct WorkloadTable {
-    #[serde(default)]
-    writes: u8,
-    w: Option<WValue>,
+    writes: Option<Spanned<Int>>,
+    w: Option<Spanned<WValue>>,
     #[serde(default)]
     j: bool,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum WValue {
-    Number(i64),
-    Name(String),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [faults] table")]
 struct FaultsTable {
-    #[serde(default)]
-    max_crashes: u8,
-    total_crashes: Option<u8>,
+    max_crashes: Option<Spanned<Int>>,
+    total_crashes: Option<Spanned<Int>>,
     #[serde(default = "yes")]
     journal_lag: bool,
     #[serde(default)]
@@ -122,9 +127,10 @@ struct FaultsTable {
 }
 
 impl Default for FaultsTable {
+    /// No faults but the journal's lag (which matters only once a member may crash).
     fn default() -> Self {
         FaultsTable {
-            max_crashes: 0,
+            max_crashes: None,
             total_crashes: None,
             journal_lag: true,
             message_loss: false,
@@ -133,62 +139,255 @@ impl Default for FaultsTable {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [bounds] table")]
 struct BoundsTable {
-    max_term: Option<u8>,
+    max_term: Option<Spanned<Int>>,
     /// The atomic level's bound on every oplog's length.
-    max_oplog_len: Option<u8>,
+    max_oplog_len: Option<Spanned<Int>>,
 }
 
-fn default_max_term() -> u8 {
-    3
+/// A whole number as a model file writes it (TOML integers are 64-bit, and toml reads a
+/// larger one as 128-bit to report it). Each key's range is checked by `parse`, which
+/// names the key and the range in its message.
+#[derive(Clone, Copy, Debug)]
+struct Int(i128);
+
+impl<'de> Deserialize<'de> for Int {
+    /// Any TOML integer; anything else is "expected a whole number".
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Int;
+            /// What the message says was expected.
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a whole number")
+            }
+            /// A TOML integer.
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
+                Ok(Int(i128::from(v)))
+            }
+            /// A positive integer.
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
+                Ok(Int(i128::from(v)))
+            }
+            /// An integer beyond `i64`, which TOML does not allow.
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Int, E> {
+                Ok(Int(v))
+            }
+            /// A positive integer beyond `i128`.
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Int, E> {
+                Ok(Int(i128::try_from(v).unwrap_or(i128::MAX)))
+            }
+        }
+        deserializer.deserialize_i64(Visitor)
+    }
+}
+
+/// A number, whole or not (a member's priority).
+#[derive(Clone, Copy, Debug)]
+struct Number(f64);
+
+impl<'de> Deserialize<'de> for Number {
+    /// Any TOML integer or float; anything else is "expected a number".
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Number;
+            /// What the message says was expected.
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            /// A TOML float.
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(v))
+            }
+            /// A TOML integer.
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            /// A positive integer.
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            /// An integer beyond `i64`, which TOML does not allow.
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            /// A positive integer beyond `i128`.
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+        }
+        deserializer.deserialize_f64(Visitor)
+    }
+}
+
+/// `[workload] w`: a number of members or a name (only "majority" is known).
+#[derive(Debug)]
+enum WValue {
+    Number(i128),
+    Name(String),
+}
+
+impl<'de> Deserialize<'de> for WValue {
+    /// An integer or a string; anything else is "expected a number of members or
+    /// \"majority\"".
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = WValue;
+            /// What the message says was expected.
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of members or \"majority\"")
+            }
+            /// `w = N`.
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WValue, E> {
+                Ok(WValue::Number(i128::from(v)))
+            }
+            /// `w = N`, positive.
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<WValue, E> {
+                Ok(WValue::Number(i128::from(v)))
+            }
+            /// `w = N` beyond `i64`, which TOML does not allow.
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<WValue, E> {
+                Ok(WValue::Number(v))
+            }
+            /// `w = N` beyond `i128`.
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<WValue, E> {
+                Ok(WValue::Number(i128::try_from(v).unwrap_or(i128::MAX)))
+            }
+            /// `w = "name"`.
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WValue, E> {
+                Ok(WValue::Name(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A byte range in a model file's text, as toml reports it.
+type Span = Range<usize>;
+
+/// A model file's name and text, to place a message in it.
+struct Source<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    /// An error about the key or value at `span`: `FILE: line L, column C: reason`.
+    fn at(&self, span: Span, reason: impl fmt::Display) -> Error {
+        let (line, col) = line_col(self.text, span.start);
+        Error::model(self.file, format!("line {line}, column {col}: {reason}"))
+    }
+
+    /// An error about the file as a whole, with nothing in it to point at: `FILE: reason`.
+    fn whole(&self, reason: impl fmt::Display) -> Error {
+        Error::model(self.file, reason.to_string())
+    }
+
+    /// `value` as a `u8` within `range`, or an error at it: `KEY = V: expected LO to HI`
+    /// and `why`, if not empty, after it.
+    fn small(
+        &self,
+        value: &Spanned<Int>,
+        key: &str,
+        range: RangeInclusive<u8>,
+        why: &str,
+    ) -> Result<u8, Error> {
+        let Int(v) = *value.get_ref();
+        u8::try_from(v)
+            .ok()
+            .filter(|v| range.contains(v))
+            .ok_or_else(|| {
+                self.at(
+                    value.span(),
+                    format!(
+                        "{key} = {v}: expected {} to {}{why}",
+                        range.start(),
+                        range.end()
+                    ),
+                )
+            })
+    }
+
+    /// An optional `value` as for [`Source::small`], `default` where it is absent.
+    fn small_or(
+        &self,
+        value: Option<&Spanned<Int>>,
+        default: u8,
+        key: &str,
+        range: RangeInclusive<u8>,
+        why: &str,
+    ) -> Result<u8, Error> {
+        value.map_or(Ok(default), |v| self.small(v, key, range, why))
+    }
+}
+
+/// `n` and `noun`, in the plural unless `n` is 1.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The span of an optional spanned value, or `fallback` where it is absent.
+fn span_or<T>(value: Option<&Spanned<T>>, fallback: Span) -> Span {
+    value.map_or(fallback, Spanned::span)
 }
 
 /// The `[pv0]` table, which only protocol version 0 takes; `max_term` and the bug variants
 /// belong to protocol version 1.
 fn pv0_settings(
+    src: &Source,
     protocol: Protocol,
-    table: Option<&Pv0Table>,
+    table: Option<&Spanned<Pv0Table>>,
     members: usize,
-) -> Result<Pv0Settings, String> {
+) -> Result<Pv0Settings, Error> {
     let defaults = Pv0Settings::default();
     let Some(table) = table else {
         return Ok(defaults);
     };
     if protocol != Protocol::Pv0 {
-        return Err("[pv0] is set but protocol is not \"pv0\"".into());
-    }
-    let settings = Pv0Settings {
-        freshness_window: table.freshness_window.unwrap_or(defaults.freshness_window),
-        max_elections: table.max_elections.unwrap_or(defaults.max_elections),
-        max_clock_jumps: table.max_clock_jumps.unwrap_or(defaults.max_clock_jumps),
-        max_isolated: table.max_isolated.unwrap_or(defaults.max_isolated),
-    };
-    if settings.max_elections == 0 || settings.max_elections > MAX_TERM {
-        return Err(format!(
-            "[pv0] max_elections = {}: expected 1 to {MAX_TERM}",
-            settings.max_elections
+        return Err(src.at(
+            table.span(),
+            "[pv0] is set but protocol is not \"pv0\": expected protocol = \"pv0\", or no [pv0] table",
         ));
     }
-    if settings.max_clock_jumps > MAX_TERM {
-        return Err(format!(
-            "[pv0] max_clock_jumps = {}: expected 0 to {MAX_TERM}",
-            settings.max_clock_jumps
-        ));
-    }
-    if usize::from(settings.max_isolated) > members {
-        return Err(format!(
-            "[pv0] max_isolated = {} but the set has only {members} members",
-            settings.max_isolated
-        ));
-    }
-    if settings.freshness_window > MAX_TERM {
-        return Err(format!(
-            "[pv0] freshness_window = {}: expected 0 to {MAX_TERM} timestamp ticks",
-            settings.freshness_window
-        ));
-    }
-    Ok(settings)
+    let t = table.get_ref();
+    let members = u8::try_from(members).unwrap_or(u8::MAX);
+    Ok(Pv0Settings {
+        freshness_window: src.small_or(
+            t.freshness_window.as_ref(),
+            defaults.freshness_window,
+            "[pv0] freshness_window",
+            0..=MAX_TERM,
+            " timestamp ticks",
+        )?,
+        max_elections: src.small_or(
+            t.max_elections.as_ref(),
+            defaults.max_elections,
+            "[pv0] max_elections",
+            1..=MAX_TERM,
+            "",
+        )?,
+        max_clock_jumps: src.small_or(
+            t.max_clock_jumps.as_ref(),
+            defaults.max_clock_jumps,
+            "[pv0] max_clock_jumps",
+            0..=MAX_TERM,
+            "",
+        )?,
+        max_isolated: src.small_or(
+            t.max_isolated.as_ref(),
+            defaults.max_isolated,
+            "[pv0] max_isolated",
+            0..=members,
+            &format!(" (the set has {})", plural(members.into(), "member")),
+        )?,
+    })
 }
 
 /// What a model file expects of a property.
@@ -202,6 +401,7 @@ pub enum Expected {
 }
 
 impl Expected {
+    /// The expectation `value` names for a property of `kind`, if it is one that kind has.
     fn parse(kind: Kind, value: &str) -> Option<Expected> {
         match (kind, value) {
             (Kind::Always, "holds") => Some(Expected::Holds),
@@ -222,6 +422,7 @@ impl Expected {
 }
 
 impl fmt::Display for Expected {
+    /// The word a model file uses.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Expected::Holds => "holds",
@@ -257,239 +458,126 @@ pub struct ModelSpec {
 
 /// Reads and validates a model file.
 pub fn load(file: &Path) -> Result<ModelSpec, Error> {
-    let text = std::fs::read_to_string(file).map_err(|e| Error::Unreadable {
+    let bytes = std::fs::read(file).map_err(|e| Error::Unreadable {
         file: file.to_path_buf(),
         reason: e.to_string(),
     })?;
-    parse(file, &text)
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+        let (line, col) = line_col(&valid, valid.len());
+        Error::model(
+            file,
+            format!("line {line}, column {col}: not UTF-8 text: expected a UTF-8 TOML file"),
+        )
+    })?;
+    parse(file, text)
 }
 
 /// Validates the text of a model file; `file` names it in messages.
 pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
-    let raw: ModelFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
-    let bad = |reason: String| Error::model(file, reason);
-
-    let atomic = match raw.granularity.as_deref() {
-        None | Some("actor") => false,
-        Some("atomic") => true,
-        Some(other) => {
-            return Err(bad(format!(
-                "unknown granularity \"{other}\": expected \"actor\" or \"atomic\""
-            )))
-        }
-    };
-    if atomic {
-        let actor_only = [
-            ("protocol", raw.protocol.is_some()),
-            (
-                "write_concern_majority_journal_default",
-                raw.write_concern_majority_journal_default.is_some(),
-            ),
-            ("[settings]", raw.settings.is_some()),
-            ("[workload]", raw.workload.is_some()),
-            ("[faults]", raw.faults.is_some()),
-            ("[variant]", raw.variant.is_some()),
-            ("[pv0]", raw.pv0.is_some()),
-        ];
-        if let Some((key, _)) = actor_only.iter().find(|(_, set)| *set) {
-            return Err(bad(format!(
-                "{key} is set but granularity = \"atomic\": the atomic level has no messages, clients, faults or bug variants (client entries are bounded by [bounds] max_oplog_len)"
-            )));
-        }
-    } else if raw.bounds.max_oplog_len.is_some() {
-        return Err(bad(
-            "[bounds] max_oplog_len belongs to granularity = \"atomic\"; at the actor level bound [workload] writes instead".into(),
-        ));
-    }
-    let workload = raw.workload.unwrap_or_default();
-    let faults = raw.faults.unwrap_or_default();
-    let variant = raw.variant.unwrap_or_default();
-
-    let protocol = match raw.protocol.as_deref() {
-        None | Some("pv1") => Protocol::Pv1,
-        Some("pv0") => Protocol::Pv0,
-        Some(other) => {
-            return Err(bad(format!(
-                "unknown protocol \"{other}\": expected \"pv1\" or \"pv0\""
-            )))
-        }
-    };
-
-    let members: Vec<MemberConfig> = raw
-        .members
-        .iter()
-        .map(|m| {
-            let arbiter = m.arbiter.unwrap_or(false);
-            MemberConfig {
-                votes: m.votes.unwrap_or(1),
-                priority: m.priority.unwrap_or(if arbiter { 0.0 } else { 1.0 }),
-                arbiter,
+    let src = Source { file, text };
+    let raw: ModelFile = toml::from_str(text).map_err(|e| toml_error(&src, &e))?;
+    let atomic = level(&src, &raw)?;
+    let protocol = match &raw.protocol {
+        None => Protocol::Pv1,
+        Some(p) => match p.get_ref().as_str() {
+            "pv1" => Protocol::Pv1,
+            "pv0" => Protocol::Pv0,
+            other => {
+                return Err(src.at(
+                    p.span(),
+                    format!("unknown protocol {other:?}: expected \"pv1\" or \"pv0\""),
+                ))
             }
-        })
-        .collect();
-    let mut settings = Settings::new(members);
-    settings.protocol = protocol;
-    settings
-        .replset
-        .validate(protocol)
-        .map_err(|e| bad(config_error(&e)))?;
-
-    let data_bearing = settings.replset.data_bearing_count();
-    settings.write_concern = match workload.w {
-        None => WriteConcern::Majority,
-        Some(WValue::Name(name)) if name == "majority" => WriteConcern::Majority,
-        Some(WValue::Name(name)) => {
-            return Err(bad(format!(
-                "[workload] w = \"{name}\": expected a number of members or \"majority\""
-            )))
-        }
-        Some(WValue::Number(n)) if n < 1 => {
-            return Err(bad(format!(
-                "[workload] w = {n}: a write concern needs at least 1 member (w:0 is not acknowledged, so there is nothing to check)"
-            )))
-        }
-        Some(WValue::Number(n)) if n > data_bearing as i64 => {
-            return Err(bad(format!(
-                "[workload] w = {n} is larger than the {data_bearing} data-bearing members: no write could ever be acknowledged"
-            )))
-        }
-        Some(WValue::Number(n)) => WriteConcern::Nodes(n as u8),
+        },
     };
-    if workload.writes > MAX_WRITES {
-        return Err(bad(format!(
-            "[workload] writes = {}: at most {MAX_WRITES} writes can be explored",
-            workload.writes
-        )));
-    }
-    settings.writes = workload.writes;
-    settings.j = workload.j;
-    settings.wc_majority_journal_default =
-        raw.write_concern_majority_journal_default.unwrap_or(true);
-
+    let mut settings = Settings::new(members(&src, raw.members.as_ref(), protocol)?);
+    settings.protocol = protocol;
     let n = settings.replset.len();
-    if usize::from(faults.max_crashes) > n {
-        return Err(bad(format!(
-            "[faults] max_crashes = {} but the set has only {n} members",
-            faults.max_crashes
-        )));
-    }
-    settings.max_crashes = usize::from(faults.max_crashes);
-    match faults.total_crashes {
-        Some(total) if total < faults.max_crashes => {
-            return Err(bad(format!(
-                "[faults] total_crashes = {total} is less than max_crashes = {}: that many members could never be down at once",
-                faults.max_crashes
-            )))
+
+    let no_workload = WorkloadTable::default();
+    let workload = raw.workload.as_ref().map_or(&no_workload, Spanned::get_ref);
+    settings.write_concern = write_concern(
+        &src,
+        workload.w.as_ref(),
+        settings.replset.data_bearing_count(),
+    )?;
+    settings.writes = src.small_or(
+        workload.writes.as_ref(),
+        0,
+        "[workload] writes",
+        0..=MAX_WRITES,
+        " (more writes cannot be explored)",
+    )?;
+    settings.j = workload.j;
+    settings.wc_majority_journal_default = raw
+        .write_concern_majority_journal_default
+        .as_ref()
+        .is_none_or(|v| *v.get_ref());
+
+    let no_faults = FaultsTable::default();
+    let faults = raw.faults.as_ref().map_or(&no_faults, Spanned::get_ref);
+    let max_crashes = src.small_or(
+        faults.max_crashes.as_ref(),
+        0,
+        "[faults] max_crashes",
+        0..=u8::try_from(n).unwrap_or(u8::MAX),
+        &format!(" (the set has {})", plural(n, "member")),
+    )?;
+    settings.max_crashes = usize::from(max_crashes);
+    settings.crash_budget = match &faults.total_crashes {
+        None => None,
+        Some(total) => {
+            let at = total.span();
+            let total = src.small(total, "[faults] total_crashes", 0..=u8::MAX, "")?;
+            if max_crashes == 0 {
+                return Err(src.at(
+                    at,
+                    "[faults] total_crashes is set but max_crashes = 0: no member may crash (expected max_crashes of 1 or more, or no total_crashes)",
+                ));
+            }
+            if total < max_crashes {
+                return Err(src.at(
+                    at,
+                    format!("[faults] total_crashes = {total} is less than max_crashes = {max_crashes}: that many members could never be down at once (expected {max_crashes} or more)"),
+                ));
+            }
+            Some(total)
         }
-        Some(_) if faults.max_crashes == 0 => {
-            return Err(bad(
-                "[faults] total_crashes is set but max_crashes = 0: no member may crash".into(),
-            ))
-        }
-        total => settings.crash_budget = total,
-    }
+    };
     settings.message_loss = faults.message_loss;
     settings.journal_lag = faults.journal_lag;
-    settings.chaining_allowed = raw.settings.unwrap_or_default().chaining_allowed;
+    settings.chaining_allowed = raw
+        .settings
+        .as_ref()
+        .is_none_or(|s| s.get_ref().chaining_allowed);
 
-    let max_term = raw.bounds.max_term.unwrap_or(default_max_term());
-    if max_term == 0 || max_term > MAX_TERM {
-        return Err(bad(format!(
-            "[bounds] max_term = {max_term}: expected 1 to {MAX_TERM} (term 1 is the first election)"
-        )));
-    }
-    settings.max_term = Term(max_term);
-    settings.pv0 = pv0_settings(protocol, raw.pv0.as_ref(), n).map_err(bad)?;
-    let v = &variant;
-    let mongodb = Variant::default();
-    settings.variant = Variant {
-        own_term_commit_rule: v
-            .own_term_commit_rule
-            .unwrap_or(mongodb.own_term_commit_rule),
-        durable_vote: v.durable_vote.unwrap_or(mongodb.durable_vote),
-        arbiters_may_stand: v.arbiters_may_stand.unwrap_or(mongodb.arbiters_may_stand),
-        unelectable_may_stand: v
-            .unelectable_may_stand
-            .unwrap_or(mongodb.unelectable_may_stand),
-        commit_point_term_check: v
-            .commit_point_term_check
-            .unwrap_or(mongodb.commit_point_term_check),
-        fetch_consistency_check: v
-            .fetch_consistency_check
-            .unwrap_or(mongodb.fetch_consistency_check),
-    };
+    let no_bounds = BoundsTable::default();
+    let bounds = raw.bounds.as_ref().map_or(&no_bounds, Spanned::get_ref);
     if protocol == Protocol::Pv0 {
-        if raw.bounds.max_term.is_some() {
-            return Err(bad(
-                "[bounds] max_term has no meaning under protocol version 0, which has no terms: bound [pv0] max_elections instead".into(),
-            ));
-        }
-        if settings.variant != mongodb {
-            return Err(bad(
-                "[variant] bug variants switch off protocol version 1 mechanisms; they are not defined for protocol = \"pv0\"".into(),
+        if let Some(max_term) = &bounds.max_term {
+            return Err(src.at(
+                max_term.span(),
+                "[bounds] max_term has no meaning under protocol version 0, which has no terms: bound [pv0] max_elections instead",
             ));
         }
     }
+    settings.max_term = Term(src.small_or(
+        bounds.max_term.as_ref(),
+        DEFAULT_MAX_TERM,
+        "[bounds] max_term",
+        1..=MAX_TERM,
+        " (term 1 is the first election)",
+    )?);
+    settings.pv0 = pv0_settings(&src, protocol, raw.pv0.as_ref(), n)?;
+    settings.variant = variant(&src, protocol, raw.variant.as_ref())?;
 
     let granularity = if atomic {
-        atomic_bounds(&settings, &raw.bounds)
-            .map(Granularity::Atomic)
-            .map_err(bad)?
+        Granularity::Atomic(atomic_bounds(&src, &raw, &settings)?)
     } else {
         Granularity::Actor
     };
-    let defined = |p: &PropertySpec| match granularity {
-        Granularity::Actor => p.actor.is_some(),
-        Granularity::Atomic(_) => p.atomic.is_some(),
-    };
-    let level = match granularity {
-        Granularity::Actor => "actor",
-        Granularity::Atomic(_) => "atomic",
-    };
-    for name in raw.expect.keys() {
-        match properties::find(name) {
-            None => {
-                let known: Vec<_> = properties::ALL
-                    .iter()
-                    .filter(|p| defined(p))
-                    .map(|p| p.name)
-                    .collect();
-                return Err(bad(format!(
-                    "[expect] names an unknown property \"{name}\"; known properties at the {level} level: {}",
-                    known.join(", ")
-                )));
-            }
-            Some(p) if !defined(p) => {
-                return Err(bad(format!(
-                    "[expect] names {name}, which is not defined at the {level} level (granularity = \"{level}\")"
-                )));
-            }
-            Some(_) => {}
-        }
-    }
-    let mut expectations = Vec::new();
-    for p in properties::ALL.iter().filter(|p| defined(p)) {
-        let expected = match raw.expect.get(p.name) {
-            None => Expected::default_for(p.kind),
-            Some(value) => Expected::parse(p.kind, value).ok_or_else(|| {
-                let allowed = match p.kind {
-                    Kind::Always => "\"holds\" or \"violated\"",
-                    Kind::Sometimes => "\"reachable\" or \"unreachable\"",
-                };
-                bad(format!(
-                    "[expect] {} = \"{value}\": {} is a{} property, so expect {allowed}",
-                    p.name,
-                    p.name,
-                    match p.kind {
-                        Kind::Always => "n always",
-                        Kind::Sometimes => " sometimes",
-                    }
-                ))
-            })?,
-        };
-        expectations.push((p, expected));
-    }
-
+    let expectations = expectations(&src, &raw.expect, granularity)?;
     let name = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -504,57 +592,362 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
     })
 }
 
-/// The atomic level's members and bounds: data-bearing members only (it has no
-/// arbiters), at most `atomic::MAX_MEMBERS`, and both bounds given.
-fn atomic_bounds(settings: &Settings, bounds: &BoundsTable) -> Result<AtomicBounds, String> {
-    let replset = &settings.replset;
-    if replset.members.iter().any(|m| m.arbiter) {
-        return Err("granularity = \"atomic\" has no arbiters: every member holds an oplog".into());
-    }
-    if replset.len() > atomic::MAX_MEMBERS {
-        return Err(format!(
-            "granularity = \"atomic\" holds at most {} members; this set has {}",
-            atomic::MAX_MEMBERS,
-            replset.len()
-        ));
-    }
-    let (Some(max_term), Some(max_oplog_len)) = (bounds.max_term, bounds.max_oplog_len) else {
-        return Err(
-            "granularity = \"atomic\" needs both [bounds] max_term and max_oplog_len".into(),
-        );
+/// Whether the file asks for the atomic level, and that it sets nothing the level it asks
+/// for does not have.
+fn level(src: &Source, raw: &ModelFile) -> Result<bool, Error> {
+    let atomic = match &raw.granularity {
+        None => false,
+        Some(g) => match g.get_ref().as_str() {
+            "actor" => false,
+            "atomic" => true,
+            other => {
+                return Err(src.at(
+                    g.span(),
+                    format!("unknown granularity {other:?}: expected \"actor\" or \"atomic\""),
+                ))
+            }
+        },
     };
-    if max_oplog_len == 0 || max_oplog_len > atomic::MAX_OPLOG_LEN {
-        return Err(format!(
-            "[bounds] max_oplog_len = {max_oplog_len}: expected 1 to {}",
-            atomic::MAX_OPLOG_LEN
+    if atomic {
+        let actor_only = [
+            ("protocol", raw.protocol.as_ref().map(Spanned::span)),
+            (
+                "write_concern_majority_journal_default",
+                raw.write_concern_majority_journal_default
+                    .as_ref()
+                    .map(Spanned::span),
+            ),
+            ("[settings]", raw.settings.as_ref().map(Spanned::span)),
+            ("[workload]", raw.workload.as_ref().map(Spanned::span)),
+            ("[faults]", raw.faults.as_ref().map(Spanned::span)),
+            ("[variant]", raw.variant.as_ref().map(Spanned::span)),
+            ("[pv0]", raw.pv0.as_ref().map(Spanned::span)),
+        ];
+        if let Some((key, Some(at))) = actor_only.into_iter().find(|(_, at)| at.is_some()) {
+            return Err(src.at(
+                at,
+                format!("{key} is set but granularity = \"atomic\": the atomic level has no messages, clients, faults or bug variants (client entries are bounded by [bounds] max_oplog_len)"),
+            ));
+        }
+    } else if let Some(len) = raw
+        .bounds
+        .as_ref()
+        .and_then(|b| b.get_ref().max_oplog_len.as_ref())
+    {
+        return Err(src.at(
+            len.span(),
+            "[bounds] max_oplog_len belongs to granularity = \"atomic\"; at the actor level bound [workload] writes instead",
         ));
     }
+    Ok(atomic)
+}
+
+/// The `[[members]]` tables as a configuration MongoDB's `replSetInitiate` would accept;
+/// a problem points at the member's key at fault, or at the member.
+fn members(
+    src: &Source,
+    members: Option<&Spanned<Vec<Spanned<MemberEntry>>>>,
+    protocol: Protocol,
+) -> Result<Vec<MemberConfig>, Error> {
+    let entries = members.map_or(&[][..], |m| m.get_ref().as_slice());
+    let mut configs = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let m = entry.get_ref();
+        let arbiter = m.arbiter.as_ref().is_some_and(|a| *a.get_ref());
+        let votes = src.small_or(
+            m.votes.as_ref(),
+            1,
+            &format!("member n{i} votes"),
+            0..=u8::MAX,
+            match protocol {
+                Protocol::Pv1 => " (0 or 1 under protocol version 1)",
+                Protocol::Pv0 => "",
+            },
+        )?;
+        let default_priority = if arbiter { 0.0 } else { 1.0 };
+        configs.push(MemberConfig {
+            votes,
+            priority: m
+                .priority
+                .as_ref()
+                .map_or(default_priority, |p| p.get_ref().0),
+            arbiter,
+        });
+    }
+    let replset = crate::protocol::replset::ReplicaSetConfig::new(configs);
+    let Err(e) = replset.validate(protocol) else {
+        return Ok(replset.members);
+    };
+    let reason = format!("invalid replica-set configuration: {e}");
+    let member = |i: usize| entries.get(i).map(|e| (e.span(), e.get_ref()));
+    // The member a problem is about, and the key of it that is at fault.
+    let at = match &e {
+        ConfigError::NoMembers => {
+            return Err(match members {
+                Some(m) => src.at(
+                    m.span(),
+                    format!("{reason}: expected one [[members]] table per member"),
+                ),
+                None => src.whole(format!(
+                    "{reason}: expected one [[members]] table per member"
+                )),
+            })
+        }
+        ConfigError::NoVoters => members.map(Spanned::span),
+        ConfigError::TooManyMembers(_) => member(MAX_MEMBERS).map(|(at, _)| at),
+        ConfigError::TooManyVoters(_) => replset
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.is_voter())
+            .nth(MAX_VOTING_MEMBERS)
+            .and_then(|(i, _)| member(i))
+            .map(|(at, _)| at),
+        ConfigError::VotesOutOfRange { member: id, .. }
+        | ConfigError::ArbiterVotes { member: id, .. } => {
+            member(id.index()).map(|(at, m)| span_or(m.votes.as_ref(), at))
+        }
+        ConfigError::ArbiterPriority { member: id }
+        | ConfigError::PriorityOutOfRange { member: id } => {
+            member(id.index()).map(|(at, m)| span_or(m.priority.as_ref(), at))
+        }
+        ConfigError::NonVoterWithPriority { member: id } => match member(id.index()) {
+            Some((_, m)) if m.priority.is_none() => {
+                return Err(src.at(
+                    span_or(m.votes.as_ref(), 0..0),
+                    format!(
+                        "{reason} (priority defaults to 1: expected priority = 0 with votes = 0)"
+                    ),
+                ))
+            }
+            found => found.map(|(at, m)| span_or(m.priority.as_ref(), at)),
+        },
+    };
+    Err(match at {
+        Some(at) => src.at(at, reason),
+        None => src.whole(reason),
+    })
+}
+
+/// `[workload] w` as a write concern the set can acknowledge.
+fn write_concern(
+    src: &Source,
+    w: Option<&Spanned<WValue>>,
+    data_bearing: usize,
+) -> Result<WriteConcern, Error> {
+    let Some(w) = w else {
+        return Ok(WriteConcern::Majority);
+    };
+    let at = w.span();
+    match w.get_ref() {
+        WValue::Name(name) if name == "majority" => Ok(WriteConcern::Majority),
+        WValue::Name(name) => Err(src.at(
+            at,
+            format!("[workload] w = {name:?}: expected a number of members or \"majority\""),
+        )),
+        WValue::Number(n) if *n < 1 => Err(src.at(
+            at,
+            format!("[workload] w = {n}: a write concern needs at least 1 member (w:0 is not acknowledged, so there is nothing to check): expected 1 to {data_bearing} or \"majority\""),
+        )),
+        WValue::Number(n) => match u8::try_from(*n) {
+            Ok(n) if usize::from(n) <= data_bearing => Ok(WriteConcern::Nodes(n)),
+            _ => Err(src.at(
+                at,
+                format!("[workload] w = {n} is larger than the {data_bearing} data-bearing members: no write could ever be acknowledged (expected 1 to {data_bearing} or \"majority\")"),
+            )),
+        },
+    }
+}
+
+/// The `[variant]` table: bug variants of protocol version 1 only.
+fn variant(
+    src: &Source,
+    protocol: Protocol,
+    table: Option<&Spanned<VariantTable>>,
+) -> Result<Variant, Error> {
+    let mongodb = Variant::default();
+    let Some(table) = table else {
+        return Ok(mongodb);
+    };
+    let t = table.get_ref();
+    let keys = [
+        (&t.own_term_commit_rule, mongodb.own_term_commit_rule),
+        (&t.durable_vote, mongodb.durable_vote),
+        (&t.arbiters_may_stand, mongodb.arbiters_may_stand),
+        (&t.unelectable_may_stand, mongodb.unelectable_may_stand),
+        (&t.commit_point_term_check, mongodb.commit_point_term_check),
+        (&t.fetch_consistency_check, mongodb.fetch_consistency_check),
+    ];
+    if protocol == Protocol::Pv0 {
+        // Keys that restate MongoDB's behaviour are harmless; the first that changes it is
+        // at fault.
+        let changed = keys
+            .iter()
+            .find_map(|(v, default)| v.as_ref().filter(|v| *v.get_ref() != *default));
+        if let Some(v) = changed {
+            return Err(src.at(
+                v.span(),
+                "[variant] bug variants switch off protocol version 1 mechanisms; they are not defined for protocol = \"pv0\"",
+            ));
+        }
+    }
+    let [own_term_commit_rule, durable_vote, arbiters_may_stand, unelectable_may_stand, commit_point_term_check, fetch_consistency_check] =
+        keys.map(|(v, default)| v.as_ref().map_or(default, |v| *v.get_ref()));
+    Ok(Variant {
+        own_term_commit_rule,
+        durable_vote,
+        arbiters_may_stand,
+        unelectable_may_stand,
+        commit_point_term_check,
+        fetch_consistency_check,
+    })
+}
+
+/// The atomic level's members and bounds: data-bearing members only (it has no
+/// arbiters), at most `atomic::MAX_MEMBERS`, and both bounds given. Missing bounds are
+/// reported at `granularity = "atomic"`, which asks for them.
+fn atomic_bounds(
+    src: &Source,
+    raw: &ModelFile,
+    settings: &Settings,
+) -> Result<AtomicBounds, Error> {
+    let asked = span_or(raw.granularity.as_ref(), 0..0);
+    let entries = raw
+        .members
+        .as_ref()
+        .map_or(&[][..], |m| m.get_ref().as_slice());
+    let arbiter = entries
+        .iter()
+        .find_map(|m| m.get_ref().arbiter.as_ref().filter(|a| *a.get_ref()));
+    if let Some(arbiter) = arbiter {
+        return Err(src.at(
+            arbiter.span(),
+            "granularity = \"atomic\" has no arbiters: every member holds an oplog (expected no arbiter = true)",
+        ));
+    }
+    let n = settings.replset.len();
+    if n > atomic::MAX_MEMBERS {
+        return Err(src.at(
+            span_or(entries.get(atomic::MAX_MEMBERS), asked),
+            format!(
+                "granularity = \"atomic\" holds at most {} members; this set has {n}",
+                atomic::MAX_MEMBERS
+            ),
+        ));
+    }
+    let bounds = raw.bounds.as_ref().map(Spanned::get_ref);
+    let (Some(_), Some(max_oplog_len)) = (
+        bounds.and_then(|b| b.max_term.as_ref()),
+        bounds.and_then(|b| b.max_oplog_len.as_ref()),
+    ) else {
+        return Err(src.at(
+            asked,
+            "granularity = \"atomic\" needs both [bounds] max_term and max_oplog_len",
+        ));
+    };
+    let max_oplog_len = src.small(
+        max_oplog_len,
+        "[bounds] max_oplog_len",
+        1..=atomic::MAX_OPLOG_LEN,
+        "",
+    )?;
     Ok(AtomicBounds {
-        max_term: Term(max_term),
+        max_term: settings.max_term,
         max_oplog_len,
     })
 }
 
-fn config_error(e: &ConfigError) -> String {
-    format!("invalid replica-set configuration: {e}")
-}
-
-/// A TOML or schema error with its line and column.
-fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> Error {
-    let message = e.message().trim().replace('\n', " ");
-    let reason = match e.span() {
-        Some(span) => {
-            let (line, col) = line_col(text, span.start);
-            format!("line {line}, column {col}: {message}")
-        }
-        None => message,
+/// What `[expect]` asks of every property defined at the model's level; unknown names,
+/// properties of the other level and verdicts of the wrong kind are errors at the key or
+/// value.
+fn expectations(
+    src: &Source,
+    expect: &BTreeMap<Spanned<String>, Spanned<String>>,
+    granularity: Granularity,
+) -> Result<Vec<(&'static PropertySpec, Expected)>, Error> {
+    let defined = |p: &PropertySpec| match granularity {
+        Granularity::Actor => p.actor.is_some(),
+        Granularity::Atomic(_) => p.atomic.is_some(),
     };
-    Error::model(file, reason)
+    let level = match granularity {
+        Granularity::Actor => "actor",
+        Granularity::Atomic(_) => "atomic",
+    };
+    // Keys in file order, so that the first problem in the file is the one reported.
+    let mut entries: Vec<_> = expect.iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    let mut found = BTreeMap::new();
+    for (key, value) in entries {
+        let name = key.get_ref();
+        let p = match properties::find(name) {
+            None => {
+                let known: Vec<_> = properties::ALL
+                    .iter()
+                    .filter(|p| defined(p))
+                    .map(|p| p.name)
+                    .collect();
+                return Err(src.at(
+                    key.span(),
+                    format!(
+                        "[expect] names an unknown property {name:?}: expected one of the properties at the {level} level: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            Some(p) if !defined(p) => {
+                return Err(src.at(
+                    key.span(),
+                    format!("[expect] names {name}, which is not defined at the {level} level (granularity = \"{level}\")"),
+                ));
+            }
+            Some(p) => p,
+        };
+        let expected = Expected::parse(p.kind, value.get_ref()).ok_or_else(|| {
+            let (allowed, kind) = match p.kind {
+                Kind::Always => ("\"holds\" or \"violated\"", "an always"),
+                Kind::Sometimes => ("\"reachable\" or \"unreachable\"", "a sometimes"),
+            };
+            src.at(
+                value.span(),
+                format!(
+                    "[expect] {name} = {:?}: {name} is {kind} property, so expect {allowed}",
+                    value.get_ref()
+                ),
+            )
+        })?;
+        found.insert(p.name, expected);
+    }
+    Ok(properties::ALL
+        .iter()
+        .filter(|p| defined(p))
+        .map(|p| {
+            let expected = found
+                .get(p.name)
+                .copied()
+                .unwrap_or_else(|| Expected::default_for(p.kind));
+            (p, expected)
+        })
+        .collect())
 }
 
-/// 1-based line and column of a byte offset.
+/// A TOML or schema error with its line and column, on one line (a key the message
+/// quotes may hold a line break).
+fn toml_error(src: &Source, e: &toml::de::Error) -> Error {
+    let message = e.message().trim().replace(['\n', '\r'], " ");
+    match e.span() {
+        Some(span) => src.at(span, message),
+        None => src.whole(message),
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset; an offset past the end or
+/// inside a character counts as the character boundary before it.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
@@ -633,6 +1026,266 @@ w = "majority"
         assert!(err.contains("line 1"), "{err}");
     }
 
+    /// The line, column and message of an error that points into the file.
+    fn error_at(text: &str) -> (usize, usize, String) {
+        let err = parse_str(text).unwrap_err();
+        let rest = err
+            .strip_prefix("m.toml: line ")
+            .unwrap_or_else(|| panic!("no position in {err:?}"));
+        let (line, rest) = rest.split_once(", column ").expect("a column");
+        let (col, message) = rest.split_once(": ").expect("a message");
+        (
+            line.parse().expect("a line number"),
+            col.parse().expect("a column number"),
+            message.to_string(),
+        )
+    }
+
+    /// Every semantic error points at the key or value at fault, and says what was expected.
+    #[test]
+    fn semantic_errors_point_at_the_key_or_value() {
+        let psa_w3 = PSA.replace("w = \"majority\"", "w = 3");
+        let pv0 = format!("protocol = \"pv0\"\n{PSA}");
+        let eight = "[[members]]\n".repeat(8);
+        let fifty_one = "[[members]]\nvotes = 0\npriority = 0\n".repeat(51);
+        let fifty_one = format!("[[members]]\n{fifty_one}");
+        let cases: Vec<(String, usize, usize, &str)> = vec![
+            // The value of w, with what it may be.
+            (
+                psa_w3,
+                9,
+                5,
+                "w = 3 is larger than the 2 data-bearing members: no write could ever be acknowledged (expected 1 to 2 or \"majority\")",
+            ),
+            // A non-voting member's priority, or its votes where priority is the default.
+            (
+                "[[members]]\n[[members]]\nvotes = 0\npriority = 2\n".into(),
+                4,
+                12,
+                "member n1 has votes = 0 but priority > 0",
+            ),
+            (
+                "[[members]]\n[[members]]\nvotes = 0\n".into(),
+                3,
+                9,
+                "priority defaults to 1: expected priority = 0 with votes = 0",
+            ),
+            // The eighth voter, and the fifty-first member.
+            (eight, 8, 1, "8 voting members; MongoDB allows at most 7"),
+            (fifty_one, 149, 1, "52 members; MongoDB allows at most 50"),
+            (
+                "[[members]]\n[[members]]\narbiter = true\npriority = 1\n".into(),
+                4,
+                12,
+                "arbiter n1 has a priority other than 0",
+            ),
+            (
+                "[[members]]\nvotes = 2\n".into(),
+                2,
+                9,
+                "under protocol version 1 votes is 0 or 1",
+            ),
+            (
+                "[[members]]\nvotes = 300\n".into(),
+                2,
+                9,
+                "member n0 votes = 300: expected 0 to 255",
+            ),
+            // [expect]: an unknown property's key, a wrong verdict's value.
+            (
+                format!("{PSA}[expect]\nlog_matching = \"holds\"\nno_such_thing = \"holds\"\n"),
+                12,
+                1,
+                "unknown property \"no_such_thing\": expected one of the properties at the actor level: election_safety,",
+            ),
+            (
+                format!("{PSA}[expect]\nelection_safety = \"reachable\"\n"),
+                11,
+                19,
+                "election_safety is an always property, so expect \"holds\" or \"violated\"",
+            ),
+            // Keys of the other protocol version: the [pv0] table, max_term, a variant.
+            (
+                format!("{PSA}[pv0]\nmax_elections = 2\n"),
+                10,
+                1,
+                "[pv0] is set but protocol is not \"pv0\": expected protocol = \"pv0\"",
+            ),
+            (
+                format!("{pv0}[bounds]\nmax_term = 2\n"),
+                12,
+                12,
+                "max_term has no meaning under protocol version 0",
+            ),
+            (
+                format!("{pv0}[variant]\ndurable_vote = true\nfetch_consistency_check = false\n"),
+                13,
+                27,
+                "not defined for protocol = \"pv0\"",
+            ),
+            (
+                format!("{pv0}[pv0]\nmax_isolated = 4\n"),
+                12,
+                16,
+                "[pv0] max_isolated = 4: expected 0 to 3 (the set has 3 members)",
+            ),
+            // Faults and bounds.
+            (
+                format!("{PSA}[faults]\nmax_crashes = 4\n"),
+                11,
+                15,
+                "max_crashes = 4: expected 0 to 3",
+            ),
+            (
+                format!("{PSA}[faults]\nmax_crashes = 2\ntotal_crashes = 1\n"),
+                12,
+                17,
+                "total_crashes = 1 is less than max_crashes = 2",
+            ),
+            (
+                format!("{PSA}[bounds]\nmax_term = 17\n"),
+                11,
+                12,
+                "max_term = 17: expected 1 to 16",
+            ),
+            (
+                format!("{PSA}[workload.x]\n"),
+                10,
+                11,
+                "unknown field `x`",
+            ),
+            // Top-level values, and the key that asks for what is missing.
+            (
+                format!("protocol = \"pv2\"\n{PSA}"),
+                1,
+                12,
+                "unknown protocol \"pv2\": expected \"pv1\" or \"pv0\"",
+            ),
+            (
+                ATOMIC.replace("max_oplog_len = 4", ""),
+                2,
+                15,
+                "granularity = \"atomic\" needs both [bounds] max_term and max_oplog_len",
+            ),
+            (
+                format!("{ATOMIC}[workload]\nwrites = 1\n"),
+                9,
+                1,
+                "[workload] is set but granularity = \"atomic\"",
+            ),
+            (
+                format!("{PSA}[bounds]\nmax_oplog_len = 3\n"),
+                11,
+                17,
+                "max_oplog_len belongs to granularity = \"atomic\"",
+            ),
+        ];
+        let mut bad = Vec::new();
+        for (text, line, col, needle) in cases {
+            let (l, c, message) = error_at(&text);
+            if !message.contains(needle) || (l, c) != (line, col) {
+                let at: String = text
+                    .lines()
+                    .nth(l - 1)
+                    .unwrap_or("")
+                    .chars()
+                    .skip(c - 1)
+                    .collect();
+                bad.push(format!("{l}:{c} (want {line}:{col}) at {at:?}: {message}"));
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    /// Type errors name what the key takes, in words, at the value.
+    #[test]
+    fn schema_errors_say_what_was_expected() {
+        let cases = [
+            (
+                "[[members]]\nvotes = \"x\"\n",
+                2,
+                9,
+                "expected a whole number",
+            ),
+            (
+                "[[members]]\npriority = \"high\"\n",
+                2,
+                12,
+                "expected a number",
+            ),
+            (
+                "[[members]]\n[workload]\nw = 1.5\n",
+                3,
+                5,
+                "expected a number of members or \"majority\"",
+            ),
+            (
+                "workload = 3\n[[members]]\n",
+                1,
+                12,
+                "expected a [workload] table",
+            ),
+            ("members = [1]\n", 1, 12, "expected a [[members]] table"),
+            (
+                "[[members]]\n[bounds]\nmax_term = 99999999999999999999\n",
+                3,
+                12,
+                "max_term = 99999999999999999999: expected 1 to 16",
+            ),
+        ];
+        for (text, line, col, needle) in cases {
+            let (l, c, message) = error_at(text);
+            assert!(
+                message.contains(needle),
+                "{message:?} should say {needle:?}"
+            );
+            assert_eq!((l, c), (line, col), "{message}\n{text}");
+        }
+    }
+
+    /// Strings from the file are quoted and escaped: a message is always one line.
+    #[test]
+    fn strings_from_the_file_are_quoted_on_one_line() {
+        let (_, _, message) = error_at(&format!(
+            "{PSA}[expect]\nrollback_occurs = \"\"\"multi\nline\"\"\"\n"
+        ));
+        assert!(
+            message.starts_with("[expect] rollback_occurs = \"multi\\nline\": "),
+            "{message}"
+        );
+        let (_, _, message) = error_at("\"a\\nb\" = 1\n[[members]]\n");
+        assert!(!message.contains('\n'), "{message:?}");
+        assert!(message.contains("unknown field `a b`"), "{message:?}");
+    }
+
+    /// No members at all: nothing to point at, so only the file is named.
+    #[test]
+    fn errors_about_the_whole_file_name_only_the_file() {
+        let err = parse_str("description = \"no members\"\n").unwrap_err();
+        assert_eq!(
+            err,
+            "m.toml: invalid replica-set configuration: the replica set has no members: expected one [[members]] table per member"
+        );
+        // An empty list of members is at fault itself.
+        assert_eq!(error_at("members = []\n").0, 1);
+    }
+
+    /// Bytes that are not UTF-8 are placed at the first of them.
+    #[test]
+    fn text_that_is_not_utf8_is_placed_too() {
+        let file =
+            std::env::temp_dir().join(format!("replcheck-config-{}.toml", std::process::id()));
+        std::fs::write(&file, b"[[members]]\nvotes = \"\xff\"\n").unwrap();
+        let err = load(&file).unwrap_err().to_string();
+        let _ = std::fs::remove_file(&file);
+        assert!(
+            err.ends_with("line 2, column 10: not UTF-8 text: expected a UTF-8 TOML file"),
+            "{err}"
+        );
+        assert_eq!(line_col("a\u{e9}b", 2), (1, 2), "inside a character");
+        assert_eq!(line_col("ab\ncd", 99), (2, 3), "past the end");
+    }
+
     #[test]
     fn rejects_bad_workloads_and_expectations() {
         let w3 = PSA.replace("w = \"majority\"", "w = 3");
@@ -674,7 +1327,7 @@ w = "majority"
         );
         assert!(parse_str(&format!("{pv0}\n[pv0]\nmax_isolated = 4\n"))
             .unwrap_err()
-            .contains("max_isolated = 4 but the set has only 3 members"));
+            .contains("max_isolated = 4: expected 0 to 3 (the set has 3 members)"));
         assert!(parse_str(&format!("protocol = \"pv2\"\n{PSA}"))
             .unwrap_err()
             .contains("expected \"pv1\" or \"pv0\""));

@@ -208,11 +208,27 @@ fn check_bad_model(name: &str, text: &str, problem: &str) {
     assert_rejected(&run, &model, problem);
 }
 
+/// As `check_bad_model`, and the message places the problem at `line` and `column`.
+fn check_bad_model_at(name: &str, text: &str, line: usize, column: usize, problem: &str) {
+    let dir = scratch(name);
+    let model = write_model(&dir, &format!("{name}.toml"), text);
+    let run = replcheck(&["check", &model]);
+    assert_rejected(&run, &model, problem);
+    let at = format!("error: {model}: line {line}, column {column}: ");
+    assert!(run.stderr.starts_with(&at), "{at:?} in {}", run.stderr);
+}
+
 const THREE: &str = "[[members]]\n[[members]]\n[[members]]\n";
 
 #[test]
 fn non_toml_is_rejected() {
-    check_bad_model("garbage", "this is = = not toml\n", "line 1");
+    check_bad_model_at("garbage", "this is = = not toml\n", 1, 6, "expected `=`");
+    let dir = scratch("not-utf8");
+    let path = dir.join("latin1.toml");
+    std::fs::write(&path, b"[[members]]\ndescription = \"caf\xe9\"\n").unwrap();
+    let model = path.to_str().unwrap();
+    let run = replcheck(&["check", model]);
+    assert_rejected(&run, model, "line 2, column 19: not UTF-8 text");
 }
 
 #[test]
@@ -222,10 +238,12 @@ fn unknown_keys_are_rejected() {
         &format!("{THREE}colour = \"red\"\n"),
         "colour",
     );
-    check_bad_model(
+    check_bad_model_at(
         "unknown-member-key",
         "[[members]]\nhidden = true\n[[members]]\n[[members]]\n",
-        "hidden",
+        2,
+        1,
+        "unknown field `hidden`, expected one of `votes`, `priority`, `arbiter`",
     );
     check_bad_model(
         "unknown-variant",
@@ -241,61 +259,117 @@ fn unknown_keys_are_rejected() {
 
 #[test]
 fn arbiters_have_one_vote_and_priority_0() {
-    check_bad_model(
+    check_bad_model_at(
         "arbiter-priority",
         "[[members]]\n[[members]]\n[[members]]\narbiter = true\npriority = 1\n",
-        "priority",
+        5,
+        12,
+        "arbiter n2 has a priority other than 0",
     );
-    check_bad_model(
+    check_bad_model_at(
         "arbiter-votes",
         "[[members]]\n[[members]]\n[[members]]\narbiter = true\nvotes = 0\n",
-        "votes",
+        5,
+        9,
+        "arbiter n2 has votes = 0; an arbiter has exactly 1 vote",
     );
 }
 
 #[test]
 fn non_voting_members_have_priority_0() {
-    check_bad_model(
+    // Where priority is not set, the votes are at fault, and the default is named.
+    check_bad_model_at(
         "nonvoter-priority",
         "[[members]]\n[[members]]\n[[members]]\nvotes = 0\n",
-        "priority",
+        4,
+        9,
+        "priority defaults to 1: expected priority = 0 with votes = 0",
+    );
+    check_bad_model_at(
+        "nonvoter-priority-set",
+        "[[members]]\n[[members]]\nvotes = 0\npriority = 0.5\n[[members]]\n",
+        4,
+        12,
+        "member n1 has votes = 0 but priority > 0",
     );
 }
 
 #[test]
 fn member_counts_follow_mongodb_limits() {
+    // Nothing in the file to point at: the file alone is named.
     check_bad_model("no-members", "description = \"empty\"\n", "no members");
+    // The eighth voter is the one too many.
     let eight = "[[members]]\n".repeat(8);
-    check_bad_model("eight-voters", &eight, "7");
+    check_bad_model_at("eight-voters", &eight, 8, 1, "MongoDB allows at most 7");
     let fifty_one = "[[members]]\nvotes = 0\npriority = 0\n".repeat(51);
-    check_bad_model("fifty-one", &format!("[[members]]\n{fifty_one}"), "50");
+    check_bad_model_at(
+        "fifty-one",
+        &format!("[[members]]\n{fifty_one}"),
+        149,
+        1,
+        "52 members; MongoDB allows at most 50",
+    );
 }
 
 #[test]
 fn unknown_properties_and_verdicts_in_expect_are_rejected() {
-    check_bad_model(
+    check_bad_model_at(
         "unknown-property",
         &format!("{THREE}[expect]\nno_lost_writes = \"holds\"\n"),
-        "no_lost_writes",
+        5,
+        1,
+        "unknown property \"no_lost_writes\": expected one of",
     );
-    check_bad_model(
+    check_bad_model_at(
         "wrong-verdict",
         &format!("{THREE}[expect]\nelection_safety = \"reachable\"\n"),
-        "election_safety",
+        5,
+        19,
+        "so expect \"holds\" or \"violated\"",
     );
 }
 
 #[test]
 fn w_beyond_the_data_bearing_members_is_rejected() {
-    check_bad_model(
+    check_bad_model_at(
         "w-too-large",
         "[[members]]\n[[members]]\n[[members]]\narbiter = true\n[workload]\nwrites = 1\nw = 3\n",
-        "w",
+        7,
+        5,
+        "w = 3 is larger than the 2 data-bearing members",
     );
-    check_bad_model(
+    check_bad_model_at(
         "w-unknown-name",
         &format!("{THREE}[workload]\nw = \"all\"\n"),
-        "all",
+        5,
+        5,
+        "w = \"all\": expected a number of members or \"majority\"",
+    );
+}
+
+/// Keys that belong to the other protocol version, and a bound beyond its range, are placed.
+#[test]
+fn keys_of_the_other_protocol_version_are_placed() {
+    check_bad_model_at(
+        "pv0-table-under-pv1",
+        &format!("{THREE}[pv0]\nmax_elections = 2\n"),
+        4,
+        1,
+        "[pv0] is set but protocol is not \"pv0\"",
+    );
+    check_bad_model_at(
+        "max-term-under-pv0",
+        &format!("protocol = \"pv0\"\n{THREE}[bounds]\nmax_term = 2\n"),
+        6,
+        12,
+        "max_term has no meaning under protocol version 0",
+    );
+    check_bad_model_at(
+        "too-many-writes",
+        &format!("{THREE}[workload]\nwrites = 17\n"),
+        5,
+        10,
+        "[workload] writes = 17: expected 0 to 16",
     );
 }
 
@@ -502,4 +576,40 @@ fn traces_show_changes_by_default_and_whole_states_on_request() {
         .stdout
         .contains("How acknowledged_write_durability fails:"));
     assert!(brief.stderr.is_empty(), "{}", brief.stderr);
+}
+
+/// `--max-states N` bounds the search for the shortest trace too. Here the exploration
+/// meets a write acknowledged deep within 1922 states, and a breadth-first search to that
+/// depth would meet millions of states first (20 seconds and 700 MB, unbounded); bounded,
+/// it stops at the limit, says so, and the property has no trace.
+#[test]
+fn a_run_cut_short_does_not_search_beyond_its_limit_for_a_trace() {
+    let dir = scratch("bounded-search");
+    let text = "[[members]]\n[[members]]\n[[members]]\n[[members]]\npriority = 4\n[[members]]\nvotes = 0\npriority = 0\n[settings]\nchaining_allowed = false\n[workload]\nwrites = 4\n[bounds]\nmax_term = 1\n[expect]\nmajority_write_acknowledged = \"unreachable\"\n";
+    let model = write_model(&dir, "five.toml", text);
+    let run = replcheck(&[
+        "check",
+        "--threads",
+        "1",
+        "--max-states",
+        "1922",
+        "--no-symmetry",
+        "--format",
+        "json",
+        &model,
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let m = &report["models"][0];
+    assert_eq!(m["complete"], false);
+    let acknowledged = m["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "majority_write_acknowledged")
+        .unwrap();
+    assert_eq!(acknowledged["outcome"], "reachable", "{acknowledged}");
+    assert!(acknowledged["trace"].is_null(), "{acknowledged}");
+    assert_eq!(m["trace_search_stopped_by"]["limit"], "max_states");
+    assert!(m["states"].as_u64().unwrap() < 2500, "{m}");
 }
