@@ -3,7 +3,7 @@
 //!
 //! The exhaustive run is stateright's depth-first checker (one 64-bit fingerprint per
 //! state). stateright reports, for a violated property, whichever violating path it met
-//! last (STATERIGHT.md defect 1), so the counterexample shown to the user comes from a
+//! last (docs/stateright.md defect 1), so the counterexample shown to the user comes from a
 //! separate breadth-first search from the initial state that stops at the first state
 //! violating the property: the shortest path to a violation.
 //!

@@ -3,7 +3,7 @@
 //! that violates the property (or, for a witness, reaches it).
 //!
 //! Each step must offer the recorded action at the recorded index (the Explorer's
-//! numbering), the action there must be the one recorded (`debug`; STATERIGHT.md defect 5:
+//! numbering), the action there must be the one recorded (`debug`; docs/stateright.md defect 5:
 //! an index that has come to mean another action is caught), the step must lead somewhere
 //! within the model's bounds, and the state it leads to must be the recorded one (as the
 //! report's rows). A trace written before a change to the model that alters any of this

@@ -1,7 +1,7 @@
 //! replcheck's own exhaustive search: a parallel depth-first exploration that keeps one
 //! 64-bit fingerprint per state, and knows exactly why it stopped.
 //!
-//! stateright's checkers stop early without saying so (STATERIGHT.md defect 8), ignore
+//! stateright's checkers stop early without saying so (docs/stateright.md defect 8), ignore
 //! their time limit on one thread (defect 2), check only paths two steps shorter than
 //! their depth limit (defect 4), and, with symmetry, count states differently from run to
 //! run (defect 6). This search is built so that none of that can happen:

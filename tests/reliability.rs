@@ -1,6 +1,6 @@
 //! Never a false "holds", and the same answer every time: limits that stop a run make it
 //! inconclusive, complete runs agree whatever the order or the thread count, and each of
-//! stateright's defects that replcheck works around (STATERIGHT.md, defects 1 to 8) has a
+//! stateright's defects that replcheck works around (docs/stateright.md, defects 1 to 9) has a
 //! test here that fails if it shows through again.
 
 use replcheck::check::{self, Level, Options, Outcome, Run};
@@ -317,7 +317,7 @@ fn the_search_counts_every_distinct_state() {
     }
 }
 
-/// Defect 9 (found here, not in STATERIGHT.md): stateright's `Hash` for actor states
+/// Defect 9 (found by replcheck, docs/stateright.md defect 9): stateright's `Hash` for actor states
 /// writes each actor's timers without their count, so states whose timers differ only in
 /// which member holds them share a fingerprint, and its checkers explore one of them
 /// only. With protocol version 0 its checker misses states that replcheck finds; a

@@ -1,7 +1,7 @@
 //! The atomic level: the replica set as a plain state machine whose every step is one
 //! atomic protocol step, the granularity of MongoDB's TLA+ specification `MongoStaticRaft`
 //! (will62794/logless-reconfig, the static-configuration core of MongoDB's Raft-based
-//! protocol; PROTOCOL.md §3-§7).
+//! protocol; docs/protocol.md §3-§7).
 //!
 //! There are no messages, clocks, crashes or clients. A step reads and writes the state of
 //! the members it involves at once:
@@ -225,7 +225,7 @@ impl AtomicModel {
         self.majorities[usize::from(members)]
     }
 
-    /// Whether `voter` can vote for `candidate` in `term` (MongoDB's vote rule, PROTOCOL.md
+    /// Whether `voter` can vote for `candidate` in `term` (MongoDB's vote rule, docs/protocol.md
     /// §3). At this level a member's term is also its vote: reaching a term, by voting or
     /// by learning it, counts as having voted in it, as in the TLA+ spec.
     fn can_vote(&self, s: &AtomicState, voter: MemberId, candidate: MemberId, term: Term) -> bool {
@@ -253,7 +253,7 @@ impl AtomicModel {
 
     /// The oplog fetcher: a secondary takes the entry after its last one from a member
     /// with a longer oplog, if that member holds its last entry (the consistency check of
-    /// `OplogFetcher`; PROTOCOL.md §4). Any member may be the source (chaining).
+    /// `OplogFetcher`; docs/protocol.md §4). Any member may be the source (chaining).
     fn may_fetch(&self, s: &AtomicState, m: MemberId, source: MemberId) -> bool {
         let mine = s.oplog_len(m);
         !s.is_primary(m)
@@ -261,7 +261,7 @@ impl AtomicModel {
             && s.entry_term(source, mine) == s.entry_term(m, mine)
     }
 
-    /// Rollback (PROTOCOL.md §7): a secondary whose source is further ahead and does not
+    /// Rollback (docs/protocol.md §7): a secondary whose source is further ahead and does not
     /// hold its oplog removes its last entry. MongoDB finds the common point and truncates
     /// to it at once; one entry per step reaches the same states in more steps.
     fn may_roll_back(&self, s: &AtomicState, m: MemberId, source: MemberId) -> bool {
@@ -274,7 +274,7 @@ impl AtomicModel {
     }
 
     /// A primary commits its last entry when it is of its own term and a majority of
-    /// voters hold it in that term (the own-term rule, PROTOCOL.md §5). Any majority gives
+    /// voters hold it in that term (the own-term rule, docs/protocol.md §5). Any majority gives
     /// the same next state, so the step does not name one.
     fn may_commit(&self, s: &AtomicState, m: MemberId) -> bool {
         let position = s.oplog_len(m);
@@ -287,7 +287,7 @@ impl AtomicModel {
     }
 
     /// Heartbeats carry terms: a member behind learns the newer term and, if primary,
-    /// steps down (PROTOCOL.md §3).
+    /// steps down (docs/protocol.md §3).
     fn may_learn_term(&self, s: &AtomicState, m: MemberId, from: MemberId) -> bool {
         s.term[from.index()] > s.term[m.index()]
     }

@@ -1,5 +1,5 @@
 //! The application: one client that issues the model's writes one after another with the
-//! model's write concern, and records every acknowledgement (PROTOCOL.md §5, §10).
+//! model's write concern, and records every acknowledgement (docs/protocol.md §5, §10).
 //!
 //! A client of a plain replica set must find the primary itself (seed 000): its driver
 //! monitors the members, and a member that becomes primary says so in its `hello` reply,

@@ -1,4 +1,4 @@
-//! Elections under protocol version 1 (PROTOCOL.md §3): standing, voting, winning and
+//! Elections under protocol version 1 (docs/protocol.md §3): standing, voting, winning and
 //! stepping down.
 //!
 //! The model runs no dry-run election: a dry run changes no term and records no vote, so
@@ -69,7 +69,7 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// The vote rule (PROTOCOL.md §3). Voters never look at the candidate's priority, except
+/// The vote rule (docs/protocol.md §3). Voters never look at the candidate's priority, except
 /// an arbiter comparing it with the primary it can see.
 pub fn decide_vote(settings: &Settings, voter: &Voter, req: &VoteRequest) -> Result<(), Refusal> {
     if req.term < voter.term {
@@ -187,7 +187,7 @@ pub fn on_request_vote(
 }
 
 /// A candidate counts a granted vote for its current term; with a majority of all
-/// configured votes it becomes primary (`VoteRequester`, PROTOCOL.md §3).
+/// configured votes it becomes primary (`VoteRequester`, docs/protocol.md §3).
 pub fn on_vote(ctx: Ctx<'_>, m: &mut Cow<Member>, voter: MemberId, term: Term, o: &mut Out) {
     observe_term(ctx, m, term, o);
     let Role::Secondary {
@@ -210,7 +210,7 @@ pub fn on_vote(ctx: Ctx<'_>, m: &mut Cow<Member>, voter: MemberId, term: Term, o
 }
 
 /// The candidate wins: it becomes PRIMARY and writes the "new primary" no-op in its own
-/// term, the entry through which it can later commit anything (PROTOCOL.md §3, §5). It
+/// term, the entry through which it can later commit anything (docs/protocol.md §3, §5). It
 /// tells the others through a heartbeat.
 pub fn become_primary(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
     m.oplog

@@ -1,4 +1,4 @@
-//! Journaling (PROTOCOL.md §6; seed 001, seed 003; WiredTiger's journal and MongoDB's
+//! Journaling (docs/protocol.md §6; seed 001, seed 003; WiredTiger's journal and MongoDB's
 //! `JournalFlusher`).
 //!
 //! A member's oplog has a durable prefix (`Member::journaled` entries) and a volatile tail.

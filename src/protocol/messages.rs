@@ -1,8 +1,8 @@
 //! The messages members and the client exchange, and the timers that stand for "some time
-//! has passed" (PROTOCOL.md §3-§5).
+//! has passed" (docs/protocol.md §3-§5).
 //!
 //! Each message carries only what the real command or reply carries that the protocol
-//! reads. Timers carry no member ids (STATERIGHT.md defect 3: symmetry never rewrites
+//! reads. Timers carry no member ids (docs/stateright.md defect 3: symmetry never rewrites
 //! them).
 
 use super::types::{Entry, MemberId, OpTime, Oplog, Position, Term, WriteId};

@@ -178,7 +178,7 @@ impl ReplicaSetModel {
         state.actor_states[i] = Arc::new(restarted);
     }
 
-    /// Protocol version 0 has no terms to bound or to order primaries by (PROTOCOL.md §8).
+    /// Protocol version 0 has no terms to bound or to order primaries by (docs/protocol.md §8).
     /// The model counts the elections held (a member standing; `Pv0Settings::max_elections`
     /// bounds them) and gives a member that became primary in this step the number of its
     /// win (which also serves as the `h` of the entries it writes) and the number of writes

@@ -1,4 +1,4 @@
-//! Elections under protocol version 0 (PROTOCOL.md §8): the algorithm of MongoDB before
+//! Elections under protocol version 0 (docs/protocol.md §8): the algorithm of MongoDB before
 //! 3.2, the one the seeds describe, with no terms.
 //!
 //! Sources: `topology_coordinator_impl.cpp` (3.2-3.4: `checkShouldStandForElection`,

@@ -1,4 +1,4 @@
-//! Pure vote and write-majority arithmetic (PROTOCOL.md §1, §5).
+//! Pure vote and write-majority arithmetic (docs/protocol.md §1, §5).
 //!
 //! MongoDB counts majorities over the *configuration*, never over the members that happen
 //! to be alive (seed 000 rules 2 and 4, seed 001): a set that has lost half its votes
@@ -43,7 +43,7 @@ pub fn write_majority(config: &ReplicaSetConfig) -> usize {
 /// The majority commit point a primary in `term` can compute from what it knows of every
 /// member's last applied optime (`progress`, indexed by member): the newest optime that at
 /// least a write majority of voting data-bearing members have reached, provided it is an
-/// entry of the primary's own term (the own-term rule, PROTOCOL.md §5;
+/// entry of the primary's own term (the own-term rule, docs/protocol.md §5;
 /// `_updateLastCommittedOpTimeAndWallTime` in `topology_coordinator.cpp`).
 pub fn majority_commit_point(
     config: &ReplicaSetConfig,

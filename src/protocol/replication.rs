@@ -1,4 +1,4 @@
-//! Oplog replication by pull, progress reporting and the commit point (PROTOCOL.md §4, §5).
+//! Oplog replication by pull, progress reporting and the commit point (docs/protocol.md §4, §5).
 //!
 //! A secondary's oplog fetcher keeps an awaitData `getMore` open at every member it may
 //! sync from ("entries after my last optime"). A member answers once it is further ahead;
@@ -30,7 +30,7 @@ use stateright::actor::model_timeout;
 use std::borrow::Cow;
 
 /// The members `fetcher` may pull from: data-bearing members other than itself; a voting
-/// member never syncs from a non-voting one (PROTOCOL.md §4, seed 004).
+/// member never syncs from a non-voting one (docs/protocol.md §4, seed 004).
 pub fn sync_source_candidates(ctx: Ctx<'_>) -> Vec<MemberId> {
     let replset = &ctx.settings.replset;
     let i_vote = replset.member(ctx.id).is_voter();

@@ -1,13 +1,13 @@
 //! The replica-set configuration and the settings of one model: who the members are,
 //! the client's workload, the faults allowed and the bounds of exploration.
 //!
-//! Validation follows what `rs.initiate` accepts today (PROTOCOL.md §1; MongoDB's
+//! Validation follows what `rs.initiate` accepts today (docs/protocol.md §1; MongoDB's
 //! `repl_set_config_checks.cpp` and `member_config.cpp`).
 
 use super::types::{MemberId, OpTime, Position, Term, WriteConcern};
 use std::fmt;
 
-/// MongoDB's limits (PROTOCOL.md §1).
+/// MongoDB's limits (docs/protocol.md §1).
 pub const MAX_MEMBERS: usize = 50;
 pub const MAX_VOTING_MEMBERS: usize = 7;
 /// The highest priority MongoDB accepts.
@@ -135,7 +135,7 @@ impl ReplicaSetConfig {
         u8::try_from(first).expect("at most 50 members")
     }
 
-    /// The checks `rs.initiate` applies (PROTOCOL.md §1): under protocol version 1 a
+    /// The checks `rs.initiate` applies (docs/protocol.md §1): under protocol version 1 a
     /// member has 0 or 1 votes; protocol version 0 as the seeds describe it (before
     /// MongoDB 3.0 deprecated it) lets a member carry several.
     pub fn validate(&self, protocol: Protocol) -> Result<(), ConfigError> {
@@ -219,15 +219,15 @@ impl ReplicaSetConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
     /// Protocol version 1 (MongoDB 3.2 and later): terms, Raft-like elections
-    /// (PROTOCOL.md §3).
+    /// (docs/protocol.md §3).
     Pv1,
     /// Protocol version 0 (before 3.2, removed in 4.0): no terms, timestamps from each
     /// primary's clock, freshness and elect rounds with vetoes, a vote lease kept in
-    /// memory (PROTOCOL.md §8).
+    /// memory (docs/protocol.md §8).
     Pv0,
 }
 
-/// What only protocol version 0 needs (PROTOCOL.md §8, `[pv0]` in a model file).
+/// What only protocol version 0 needs (docs/protocol.md §8, `[pv0]` in a model file).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pv0Settings {
     /// The untimed "10 seconds": a member is electable only if its last timestamp is at

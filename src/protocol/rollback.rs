@@ -1,5 +1,6 @@
-//! Rollback (PROTOCOL.md §7; seed 000 figures 5-7/5-8, seed 002/004; MongoDB's
-//! `RollbackImpl`).
+//! Rollback (docs/protocol.md §7; seed 000 figures 5-7/5-8, seed 001 for the rollback files,
+//! seed 002 for ROLLBACK -> RECOVERING; the common point from MongoDB's
+//! `src/mongo/db/repl/README.md` and `RollbackImpl`).
 //!
 //! A member whose last entry is missing at a sync source further ahead has written, or
 //! replicated, a branch of history the set did not keep. It finds the common point — the
@@ -103,7 +104,9 @@ mod tests {
 
     #[test]
     fn common_point_is_the_last_shared_entry() {
-        // Seed 000 figure 5-8: the old primary's newer writes are not on the new branch.
+        // A primary's last writes that the next primary never received are not on the new
+        // branch (seed 000 figure 5-8 has this shape: the member that was primary in
+        // between loses its newer writes).
         let old_primary = log(&[(1, 0), (1, 1), (1, 2)]);
         let new_primary = log(&[(1, 0), (1, 1), (2, 0)]);
         assert_eq!(common_point(&old_primary, &new_primary), 2);

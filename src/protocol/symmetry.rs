@@ -18,7 +18,7 @@
 //! is far below the cap).
 //!
 //! stateright honours symmetry in depth-first search only and never rewrites timers
-//! (STATERIGHT.md defect 3); the model's timers carry no member ids.
+//! (docs/stateright.md defect 3); the model's timers carry no member ids.
 
 use super::client::Client;
 use super::member::{Durable, Election, LastVote, Member, Reign, Role};

@@ -36,7 +36,7 @@ impl fmt::Display for Term {
 /// version 1 the model stamps each entry with its position in the oplog (1-based), the
 /// stand-in for the timestamp that orders entries within a term. Under protocol version 0
 /// there are no terms (the term is always 0, MongoDB's -1) and `ts` is the timestamp the
-/// writing primary took from its own clock (PROTOCOL.md §8). `(0,0)` is the null optime.
+/// writing primary took from its own clock (docs/protocol.md §8). `(0,0)` is the null optime.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct OpTime {
     pub term: Term,
@@ -74,7 +74,7 @@ impl fmt::Display for OpTime {
 }
 
 /// What a primary knows of one member's progress (`replSetUpdatePosition`): its last
-/// applied optime and its last durable (journaled) optime (PROTOCOL.md §5, §6).
+/// applied optime and its last durable (journaled) optime (docs/protocol.md §5, §6).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Position {
     pub applied: OpTime,
@@ -121,7 +121,7 @@ pub enum Op {
     /// The "initiating set" no-op `rs.initiate` writes (protocol version 0 only, where a
     /// new primary writes no entry of its own: every member starts with it).
     Initiate,
-    /// The "new primary" no-op a member writes when it wins an election (PROTOCOL.md §3).
+    /// The "new primary" no-op a member writes when it wins an election (docs/protocol.md §3).
     NewPrimary(MemberId),
     /// A client write.
     Write(WriteId),
@@ -287,7 +287,7 @@ impl fmt::Display for Oplog {
     }
 }
 
-/// Member states as MongoDB reports them in `rs.status()` (PROTOCOL.md §2). DOWN is how the
+/// Member states as MongoDB reports them in `rs.status()` (docs/protocol.md §2). DOWN is how the
 /// others see a crashed member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -313,7 +313,7 @@ impl fmt::Display for MemberState {
     }
 }
 
-/// The write concern's `w` (PROTOCOL.md §5).
+/// The write concern's `w` (docs/protocol.md §5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum WriteConcern {
     /// Acknowledged once this many data-bearing members have applied the write.

@@ -17,7 +17,7 @@
 //! model offers in the state before it (what the Explorer's URL uses); `label`, the
 //! Explorer's label; and `debug`, the action exactly as the model represents it. Replay
 //! takes the action at `index` and checks that it is the same action (`debug`), so an
-//! index that has come to mean another action is caught (STATERIGHT.md defect 5). The
+//! index that has come to mean another action is caught (docs/stateright.md defect 5). The
 //! state after each step is recorded as the report's rows (`trace::StateRows`).
 
 use super::trace::{self, Narrated};
