@@ -128,6 +128,7 @@ fn json_report_has_the_documented_shape() {
             "log_matching",
             "primary_elected",
             "majority_write_acknowledged",
+            "write_acknowledged",
             "rollback_occurs",
             "failover_occurs",
         ]
@@ -508,7 +509,7 @@ fn a_trace_that_no_longer_holds_does_not_replay() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("NOT reproduced"), "{}", run.stdout);
 
-    // An index that now names another action (STATERIGHT.md defect 5) is caught.
+    // An index that now names another action (docs/stateright.md defect 5) is caught.
     let first = &mut doc["steps"][0];
     first["index"] = Value::from(first["index"].as_u64().unwrap() + 1);
     let file = dir.join("shifted.json");

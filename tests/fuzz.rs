@@ -388,6 +388,7 @@ fn key() -> impl Strategy<Value = String> {
         "log_matching",
         "primary_elected",
         "majority_write_acknowledged",
+        "write_acknowledged",
         "rollback_occurs",
         "failover_occurs",
         "leader_completeness",

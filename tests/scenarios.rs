@@ -1,10 +1,10 @@
 //! Documented MongoDB behaviours, each checked against the model through the library,
-//! each citing its source. Seeds are the files in `shared/seeds/` the project started
-//! from; PROTOCOL.md gives the rules with their sources.
+//! each citing its source. Seeds are the documents summarised in docs/seeds.md;
+//! docs/protocol.md gives the rules with their sources.
 
 use replcheck::check::{self, Options, Outcome};
 use replcheck::config;
-use replcheck::protocol::messages::Timer;
+use replcheck::protocol::messages::{Msg, Timer};
 use replcheck::protocol::model::{hash_state, Action, ReplicaSetModel, State};
 use replcheck::protocol::replset::{MemberConfig, Protocol, Settings};
 use replcheck::protocol::types::{Entry, MemberId, MemberState, Op, Term, WriteConcern, WriteId};
@@ -121,7 +121,7 @@ const ONE_THREAD: Options = Options {
 /// A w:1 write is acknowledged once the primary has it; if the primary then loses an
 /// election to a member without it, the old primary rolls it back when it rejoins.
 /// Source: MongoDB manual, "Rollbacks During Replica Set Failover" and "Write Concern"
-/// (w:1 writes can be rolled back); PROTOCOL.md §12 row 3; seed 002/004 (rollback to the
+/// (w:1 writes can be rolled back); docs/protocol.md §12 row 3 and §7 (rollback to the
 /// common point).
 #[test]
 fn w1_write_is_rolled_back_after_failover() {
@@ -172,7 +172,7 @@ fn w1_write_is_rolled_back_after_failover() {
 /// In a two-member set both members vote, so a primary needs both votes: while one member
 /// is down the other is never elected. Source: MongoDB manual, "Replica Set Elections"
 /// (a candidate needs a majority of the configured votes); seed 000 rules 2 and 4 (the
-/// majority is counted over the configuration, not over the live members); PROTOCOL.md §3.
+/// majority is counted over the configuration, not over the live members); docs/protocol.md §3.
 #[test]
 fn two_member_set_elects_no_primary_while_one_member_is_down() {
     let mut settings = Settings::new(vec![MemberConfig::data_bearing(); 2]);
@@ -217,7 +217,7 @@ fn two_member_set_elects_no_primary_while_one_member_is_down() {
 
 /// Seed 000 figure 5-3: the primary of three members loses both secondaries. It holds
 /// one vote of three, not a majority, so it gives up being primary ("after 25-30 s",
-/// seed 000; `stepDown` on liveness timeout, PROTOCOL.md §3), and in the meantime it
+/// seed 000; `stepDown` on liveness timeout, docs/protocol.md §3), and in the meantime it
 /// acknowledges no w:"majority" write, since no majority can have it.
 #[test]
 fn primary_that_loses_both_secondaries_steps_down_and_acknowledges_no_majority_write() {
@@ -366,7 +366,7 @@ fn primary_fails_and_secondaries_elect(model: &ReplicaSetModel, winner: u8) -> S
 /// new primary between them, and then the remaining secondary fails as well. The new
 /// primary keeps working alone: the client finds it and its w:1 write is acknowledged
 /// there, in the new primary's term. Holding one vote of three, the primary may step
-/// down (seed 000 rule 2; PROTOCOL.md §3), and while the two others stay down no member
+/// down (seed 000 rule 2; docs/protocol.md §3), and while the two others stay down no member
 /// is ever elected again, however often the survivor stands.
 #[test]
 fn new_primary_after_failover_keeps_taking_writes_when_the_last_secondary_fails() {
@@ -406,7 +406,7 @@ fn new_primary_after_failover_keeps_taking_writes_when_the_last_secondary_fails(
 /// Seed 000 figure 5-5: as in figure 5-4 the primary of three members fails and the two
 /// secondaries elect a new primary, but then the new primary fails. The last member is a
 /// secondary with one vote of three: it is never elected (seed 000 rule 4: a majority of
-/// the configured votes, PROTOCOL.md §3) however often it stands, and the set takes no
+/// the configured votes, docs/protocol.md §3) however often it stands, and the set takes no
 /// write while the other two are down.
 #[test]
 fn last_secondary_is_never_elected_when_the_new_primary_fails_too() {
@@ -429,7 +429,7 @@ fn last_secondary_is_never_elected_when_the_new_primary_fails_too() {
     assert!(stood > 0, "n2 does stand for election");
 }
 
-/// Seed 002/004 (rollback; PROTOCOL.md §7): a member holding entries its sync source does
+/// Rollback (docs/protocol.md §7; seed 002 for ROLLBACK -> RECOVERING): a member holding entries its sync source does
 /// not have rolls back to the common point, the last entry both oplogs share, moving what
 /// it removed to its rollback files; then it goes ROLLBACK -> RECOVERING -> SECONDARY and
 /// replicates normally again, taking the new primary's entries after the common point.
@@ -569,7 +569,7 @@ fn pss_one_majority_write(wc_majority_journal_default: bool, j: bool) -> Replica
     ReplicaSetModel::new(settings)
 }
 
-/// Seed 003 (journaling; PROTOCOL.md §6 and §12): with `writeConcernMajorityJournalDefault`
+/// Seed 003 (journaling; docs/protocol.md §6 and §12): with `writeConcernMajorityJournalDefault`
 /// false and no `j`, a w:"majority" write is acknowledged once a majority has applied it,
 /// journaled or not; if that majority crashes before its group commit, the write is gone
 /// from every oplog that survives, and the primary of the next term does not have it.
@@ -617,7 +617,7 @@ fn unjournaled_majority_write_is_lost_when_the_majority_crashes() {
     }
 }
 
-// ---- Protocol version 0 (PROTOCOL.md §8) ----------------------------------------------
+// ---- Protocol version 0 (docs/protocol.md §8) ----------------------------------------------
 
 fn pv0_settings(members: Vec<MemberConfig>) -> Settings {
     let mut s = Settings::new(members);
@@ -639,7 +639,7 @@ fn primaries(model: &ReplicaSetModel, state: &State) -> Vec<MemberId> {
 /// Seed 001 (four members, six votes): under protocol version 0 a member may carry
 /// several votes, and a candidate needs a majority of all votes. With n0 carrying three of
 /// the six, nobody can be elected while n0 is down (the other three hold only three
-/// votes), but n0 and any one other member (four votes) elect a primary. PROTOCOL.md §1,
+/// votes), but n0 and any one other member (four votes) elect a primary. docs/protocol.md §1,
 /// §8.
 #[test]
 fn seed_001_weighted_votes_no_primary_while_the_three_vote_member_is_down() {
@@ -687,7 +687,7 @@ fn seed_001_weighted_votes_no_primary_while_the_three_vote_member_is_down() {
 /// last write, wins again, and the member that was primary in between rolls back the
 /// newer writes it took. Protocol version 0 orders histories by timestamp alone: the old
 /// primary's clock has moved on while it was away (one clock jump), so its next write is
-/// "newer" than the writes of the primary in between. PROTOCOL.md §7, §8.
+/// "newer" than the writes of the primary in between. docs/protocol.md §7, §8.
 #[test]
 fn seed_000_old_primary_restarts_wins_again_and_the_newer_writes_roll_back() {
     let mut settings = pv0_settings(vec![MemberConfig::data_bearing(); 3]);
@@ -827,4 +827,58 @@ fn pv0_voter_that_restarts_forgets_its_lease_and_votes_twice() {
 fn election_safety_holds(model: &ReplicaSetModel, state: &State) -> bool {
     let p = replcheck::protocol::properties::find("election_safety").expect("named property");
     (p.actor.expect("defined at the actor level"))(model, state)
+}
+
+/// A retryable write that reached the old primary (and a secondary) but whose
+/// acknowledgement was lost is retried at the new primary, which already holds it. MongoDB
+/// does not apply it twice; the write concern waits for the system's last optime instead
+/// (`LastOpFixer` in `write_ops_exec.cpp` sets the client's last op to it), which is in the
+/// new primary's term, so the retry is acknowledged with w:1 by the new primary alone and
+/// with w:2 once one more member has replicated the new term. Source: MongoDB manual,
+/// "Retryable Writes"; docs/protocol.md §5.
+#[test]
+fn retried_write_already_held_by_a_new_primary_is_acknowledged() {
+    for w in [1, 2] {
+        let mut settings = Settings::new(vec![MemberConfig::data_bearing(); 3]);
+        settings.writes = 1;
+        settings.write_concern = WriteConcern::Nodes(w);
+        settings.chaining_allowed = false;
+        settings.max_term = Term(2);
+        let model = ReplicaSetModel::new(settings);
+        // n0's acknowledgements are never delivered: the client must retry. To keep the
+        // search small, no primary steps down on its own and n2 never stands.
+        let ack_from_n0 = |a: &Action| match a {
+            ActorModelAction::Deliver {
+                src,
+                msg: Msg::WriteAck { .. },
+                ..
+            } => *src == Id::from(0),
+            ActorModelAction::Timeout(_, Timer::StepDown) => true,
+            ActorModelAction::Timeout(id, Timer::Election) => *id == Id::from(2),
+            _ => false,
+        };
+        let acknowledged_by_a_later_primary = |s: &State| {
+            let first_primary_is_n0 = model.members(s).any(|m| {
+                m.oplog()
+                    .at(1)
+                    .is_some_and(|e| e.optime.term == Term(1) && e.op == Op::NewPrimary(MemberId(0)))
+            });
+            let acked = &model.client(s).acked;
+            first_primary_is_n0 && acked.len() == 1 && acked[0].optime.term == Term(1)
+        };
+        let found = search(
+            &model,
+            model.init_states(),
+            |a| !ack_from_n0(a),
+            acknowledged_by_a_later_primary,
+        );
+        let state = found.unwrap_or_else(|| panic!("w:{w}: the retry is never acknowledged"));
+        let retried = model.client(&state).acked[0];
+        assert_eq!(retried.write(), Some(WriteId(0)), "w:{w}");
+        let later = model
+            .members(&state)
+            .filter(|m| m.member.term == Term(2) && m.oplog().contains(&retried))
+            .count();
+        assert!(later >= usize::from(w), "w:{w}: {later} members of term 2 hold it");
+    }
 }

@@ -28,6 +28,11 @@ pub struct LastVote {
 }
 
 /// A primary waiting to acknowledge a client write until its write concern is satisfied.
+/// `optime` is what the write concern waits for, the client's "last op": the write's own
+/// entry when the primary wrote it now, and the primary's last optime when the write was
+/// already in its oplog (a retried retryable write: `LastOpFixer` in MongoDB's
+/// `write_ops_exec.cpp` sets the last op to the system's last optime, so the retry waits
+/// for replication in the primary's own term, not for an optime of an older term).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Waiter {
     pub write: WriteId,
@@ -59,7 +64,7 @@ pub enum Election {
 }
 
 /// What the model records about a primary's election for the properties only (ghost
-/// state, PROTOCOL.md §8): MongoDB keeps none of it. Under protocol version 1 it stays
+/// state, docs/protocol.md §8): MongoDB keeps none of it. Under protocol version 1 it stays
 /// zero.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Reign {
@@ -117,7 +122,7 @@ pub struct Member {
     pub last_vote: Option<LastVote>,
     pub oplog: Oplog,
     /// How many leading oplog entries are in the journal (the durable prefix); the rest is
-    /// the volatile tail a crash loses (PROTOCOL.md §6, `journal`).
+    /// the volatile tail a crash loses (docs/protocol.md §6, `journal`).
     pub journaled: u8,
     pub commit_point: OpTime,
     pub role: Role,
@@ -140,7 +145,7 @@ pub struct Member {
     pub view: Vec<Option<PeerView>>,
 }
 
-/// What survives a crash (PROTOCOL.md §3, §6, §7): the term, the vote, the journaled prefix
+/// What survives a crash (docs/protocol.md §3, §6, §7): the term, the vote, the journaled prefix
 /// of the oplog and the rollback files on disk. The oplog's volatile tail, the commit
 /// point, the member state and everything a primary or candidate knows are lost.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -333,7 +338,7 @@ pub fn on_timeout(ctx: Ctx<'_>, m: &mut Cow<Member>, timer: Timer, o: &mut Out) 
 }
 
 /// Seeing a higher term in any message: adopt it durably; a primary steps down and a
-/// candidate abandons its election (`TopologyCoordinator::updateTerm`, PROTOCOL.md §3).
+/// candidate abandons its election (`TopologyCoordinator::updateTerm`, docs/protocol.md §3).
 pub fn observe_term(ctx: Ctx<'_>, m: &mut Cow<Member>, term: Term, o: &mut Out) {
     if term <= m.term {
         return;

@@ -1,4 +1,4 @@
-//! Every property the checker names (PROTOCOL.md §11), each with the MongoDB guarantee it
+//! Every property the checker names (docs/protocol.md §11), each with the MongoDB guarantee it
 //! checks. The names are an interface: model files, JSON output and CI gates use them.
 //!
 //! "Always" properties must hold in every reachable state; "sometimes" properties are
@@ -95,6 +95,13 @@ pub const ALL: &[PropertySpec] = &[
         kind: Kind::Sometimes,
         meaning: "some w:\"majority\" write is acknowledged",
         actor: Some(majority_write_acknowledged),
+        atomic: None,
+    },
+    PropertySpec {
+        name: "write_acknowledged",
+        kind: Kind::Sometimes,
+        meaning: "some write is acknowledged, whatever its write concern",
+        actor: Some(write_acknowledged),
         atomic: None,
     },
     PropertySpec {
@@ -258,7 +265,7 @@ fn all_durable(model: &ReplicaSetModel, state: &State) -> bool {
 
 /// "Write operations with w:\"majority\" are durable: they will not be rolled back"
 /// (MongoDB manual, Write Concern and Rollbacks During Replica Set Failover; guaranteed by
-/// pv1, PROTOCOL.md §8).
+/// pv1, docs/protocol.md §8).
 fn majority_write_durability(model: &ReplicaSetModel, state: &State) -> bool {
     model.settings().write_concern != WriteConcern::Majority || all_durable(model, state)
 }
@@ -270,7 +277,7 @@ fn acknowledged_write_durability(model: &ReplicaSetModel, state: &State) -> bool
     all_durable(model, state)
 }
 
-/// Entries at or before the majority commit point are never rolled back (PROTOCOL.md §7;
+/// Entries at or before the majority commit point are never rolled back (docs/protocol.md §7;
 /// TLA+ `NeverRollbackBeforeCommitPoint`). Checked as: every member's commit point names an
 /// entry still in its oplog — a member learns only commit points on its own oplog, so the
 /// only way to lose that entry is to roll it back.
@@ -307,6 +314,12 @@ fn primary_elected(model: &ReplicaSetModel, state: &State) -> bool {
 fn majority_write_acknowledged(model: &ReplicaSetModel, state: &State) -> bool {
     model.settings().write_concern == WriteConcern::Majority
         && !model.client(state).acked.is_empty()
+}
+
+/// The witness for every write concern: a model whose writes are never acknowledged
+/// checks nothing of durability, whichever `w` it asks for.
+fn write_acknowledged(model: &ReplicaSetModel, state: &State) -> bool {
+    !model.client(state).acked.is_empty()
 }
 
 fn rollback_occurs(model: &ReplicaSetModel, state: &State) -> bool {
@@ -459,6 +472,13 @@ pub fn explain(property: &PropertySpec, model: &ReplicaSetModel, state: &State) 
             .acked
             .first()
             .map(|e| format!("the client has write 1 acknowledged with w:majority at {}", e.optime)),
+        "write_acknowledged" => model.client(state).acked.first().map(|e| {
+            format!(
+                "the client has write 1 acknowledged with {} at {}",
+                model.settings().write_concern,
+                e.optime
+            )
+        }),
         "rollback_occurs" => model
             .members(state)
             .find(|m| !m.member.rollback_file.is_empty())

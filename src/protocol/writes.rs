@@ -1,4 +1,4 @@
-//! Client writes at the primary and write-concern waiting (PROTOCOL.md §5; seed 001,
+//! Client writes at the primary and write-concern waiting (docs/protocol.md §5; seed 001,
 //! seed 003).
 
 use super::journal;
@@ -14,9 +14,12 @@ use std::borrow::Cow;
 /// A member receives a client write. Only the primary takes writes: at any other member
 /// the write has no effect (`NotWritablePrimary`; the client will retry elsewhere), so the
 /// model leaves it in flight, where it may still reach the member once it is primary, as
-/// a delayed retry would. The primary
-/// writes it to its oplog in its own term — unless it already holds it, since a retried
-/// retryable write is not applied twice — and waits for the write concern.
+/// a delayed retry would. The primary writes it to its oplog in its own term and waits for
+/// the write concern at that entry. A retried retryable write that the primary already
+/// holds is not applied twice; the primary waits for the write concern at its own last
+/// optime instead (`LastOpFixer` in `write_ops_exec.cpp`: a write that changed nothing sets
+/// the client's last op to the system's last optime), and acknowledges with the write's
+/// entry.
 pub fn on_write(ctx: Ctx<'_>, m: &mut Cow<Member>, client: MemberId, write: WriteId, o: &mut Out) {
     let _ = client;
     if !m.is_primary() {
@@ -24,7 +27,7 @@ pub fn on_write(ctx: Ctx<'_>, m: &mut Cow<Member>, client: MemberId, write: Writ
     }
     let m = m.to_mut();
     let optime = match m.oplog.find_write(write) {
-        Some(existing) => existing.optime,
+        Some(_) => m.last_optime(),
         None => {
             let (optime, h) = if ctx.settings.is_pv0() {
                 pv0::stamp(m)
@@ -82,8 +85,8 @@ pub fn check_waiter(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
     if let Role::Primary { waiter, .. } = &mut m.role {
         *waiter = None;
     }
-    let Some(&entry) = m.oplog.entries().iter().find(|e| e.optime == w.optime) else {
-        unreachable!("a satisfied write is in the primary's oplog")
+    let Some(&entry) = m.oplog.find_write(w.write) else {
+        unreachable!("a primary waits only for a write in its oplog")
     };
     o.send(
         Node::client_id(ctx.settings),
