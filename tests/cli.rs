@@ -542,9 +542,9 @@ fn junit_has_a_test_case_per_property_and_the_trace_in_each_failure() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let xml = std::fs::read_to_string(junit).unwrap();
     assert!(xml.starts_with("<?xml"));
-    assert_eq!(xml.matches("<testcase ").count(), 11, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 12, "{xml}");
     assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
-    assert!(xml.contains(r#"<testsuites name="replcheck" tests="11" failures="1""#));
+    assert!(xml.contains(r#"<testsuites name="replcheck" tests="12" failures="1""#));
     let failure = &xml[xml.find("<failure").unwrap()..xml.find("</failure>").unwrap()];
     assert!(failure.contains("acknowledged_write_durability violated (expected holds)"));
     assert!(failure.contains("How acknowledged_write_durability fails:"));

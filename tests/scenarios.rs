@@ -859,9 +859,9 @@ fn retried_write_already_held_by_a_new_primary_is_acknowledged() {
         };
         let acknowledged_by_a_later_primary = |s: &State| {
             let first_primary_is_n0 = model.members(s).any(|m| {
-                m.oplog()
-                    .at(1)
-                    .is_some_and(|e| e.optime.term == Term(1) && e.op == Op::NewPrimary(MemberId(0)))
+                m.oplog().at(1).is_some_and(|e| {
+                    e.optime.term == Term(1) && e.op == Op::NewPrimary(MemberId(0))
+                })
             });
             let acked = &model.client(s).acked;
             first_primary_is_n0 && acked.len() == 1 && acked[0].optime.term == Term(1)
@@ -879,6 +879,44 @@ fn retried_write_already_held_by_a_new_primary_is_acknowledged() {
             .members(&state)
             .filter(|m| m.member.term == Term(2) && m.oplog().contains(&retried))
             .count();
-        assert!(later >= usize::from(w), "w:{w}: {later} members of term 2 hold it");
+        assert!(
+            later >= usize::from(w),
+            "w:{w}: {later} members of term 2 hold it"
+        );
     }
+}
+
+/// Election safety is about elections, not about one moment: at most one member wins each
+/// term (Raft §5.2; MongoRaftReconfig's `elections` history). With the vote forgotten on
+/// restart (bug variant `durable_vote = false`), a voter can elect a second member in a
+/// term whose first winner has crashed meanwhile; no two primaries of that term are ever
+/// up at once, and the property must still catch it.
+#[test]
+fn election_safety_catches_a_second_winner_of_a_term_whose_first_is_down() {
+    let mut settings = Settings::new(vec![MemberConfig::data_bearing(); 3]);
+    settings.variant.durable_vote = false;
+    settings.max_crashes = 1;
+    settings.journal_lag = false;
+    settings.chaining_allowed = false;
+    settings.max_term = Term(1);
+    let model = ReplicaSetModel::new(settings);
+    let only_one_primary_up_and_one_member_down = |s: &State| {
+        let primaries = model.members(s).filter(|m| m.is_primary()).count();
+        let down = model.members(s).filter(|m| m.down).count();
+        primaries == 1 && down == 1
+    };
+    let state = search(
+        &model,
+        model.init_states(),
+        |_| true,
+        |s| only_one_primary_up_and_one_member_down(s) && !election_safety_holds(&model, s),
+    )
+    .expect("a second winner of term 1 while the first is down");
+    let primary = model.members(&state).find(|m| m.is_primary()).unwrap();
+    let down = model.members(&state).find(|m| m.down).unwrap();
+    assert_eq!(primary.member.term, Term(1));
+    assert_ne!(primary.id, down.id);
+    let p = replcheck::protocol::properties::find("election_safety").unwrap();
+    let why = replcheck::protocol::properties::explain(p, &model, &state);
+    assert!(why.contains("both won the election for term 1"), "{why}");
 }

@@ -213,6 +213,7 @@ pub fn on_vote(ctx: Ctx<'_>, m: &mut Cow<Member>, voter: MemberId, term: Term, o
 /// term, the entry through which it can later commit anything (docs/protocol.md §3, §5). It
 /// tells the others through a heartbeat.
 pub fn become_primary(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
+    m.won |= 1 << m.term.0;
     m.oplog
         .append(m.oplog.next_optime(m.term), 0, Op::NewPrimary(ctx.id));
     m.role = Role::Primary {

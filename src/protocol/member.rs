@@ -143,6 +143,12 @@ pub struct Member {
     pub pledge: Option<MemberId>,
     pub isolated: bool,
     pub view: Vec<Option<PeerView>>,
+    /// Ghost, for `election_safety` only (protocol version 1): the terms in which this
+    /// member won an election, bit `t` for term `t`. MongoDB keeps no such record; the
+    /// model keeps it across restarts so that two winners of one term are caught even when
+    /// the first is down or has stepped down by the time the second wins.
+    #[serde(skip)]
+    pub won: u32,
 }
 
 /// What survives a crash (docs/protocol.md §3, §6, §7): the term, the vote, the journaled prefix
@@ -156,6 +162,8 @@ pub struct Durable {
     pub rollback_file: Vec<Entry>,
     /// Ghost (protocol version 0): the vote lease as it would be had it been kept.
     pub pledge: Option<MemberId>,
+    /// Ghost (protocol version 1): the terms this member won (`Member::won`).
+    pub won: u32,
 }
 
 impl Member {
@@ -202,6 +210,7 @@ impl Member {
             oplog: self.oplog.prefix(self.journaled),
             rollback_file: self.rollback_file.clone(),
             pledge: self.pledge,
+            won: self.won,
         }
     }
 }
@@ -256,6 +265,7 @@ pub fn on_start(ctx: Ctx<'_>, durable: Option<&Durable>, o: &mut Out) -> Member 
         oplog: pv0::initial_oplog(ctx),
         rollback_file: Vec::new(),
         pledge: None,
+        won: 0,
     });
     // Bug variant `durable_vote = false`: the vote is not kept across a restart.
     let last_vote = durable
@@ -275,6 +285,7 @@ pub fn on_start(ctx: Ctx<'_>, durable: Option<&Durable>, o: &mut Out) -> Member 
         pledge: durable.pledge,
         isolated: false,
         view: Vec::new(),
+        won: durable.won,
     };
     if !ctx.is_arbiter() {
         election::become_secondary(ctx, &mut m, o);

@@ -37,7 +37,7 @@ pub const ALL: &[PropertySpec] = &[
     PropertySpec {
         name: "election_safety",
         kind: Kind::Always,
-        meaning: "at most one primary per term (pv0: no voter's vote lease elects two primaries at once)",
+        meaning: "at most one member wins each term, over the whole history (pv0: no voter's vote lease elects two primaries at once)",
         actor: Some(election_safety),
         atomic: Some(atomic_election_safety),
     },
@@ -186,9 +186,14 @@ fn primaries<'a>(
         .into_iter()
 }
 
-/// Election safety (Raft §5.2; TLA+ `OnePrimaryPerTerm`): pv1 terms exist so that two
-/// members never both act as primary for the same term; a vote is given once per term and
-/// survives restarts for exactly this reason (`local.replset.election`).
+/// Election safety (Raft §5.2, "at most one leader can be elected in a given term"; TLA+
+/// `OnePrimaryPerTerm`, and MongoRaftReconfig's `elections` history): pv1 terms exist so
+/// that two members never win the same term; a vote is given once per term and survives
+/// restarts for exactly this reason (`local.replset.election`). Checked over the whole
+/// history, not only over the primaries of one moment: each member keeps a ghost record
+/// of the terms it won (`Member::won`), which a crash does not clear, and two members
+/// whose records share a term break it, whether or not the first is still primary (or up)
+/// when the second wins.
 ///
 /// Protocol version 0 has no terms, and two primaries at once are part of its design (a
 /// primary cut off from the majority serves until it notices). What stands in for the term
@@ -206,11 +211,10 @@ fn election_safety(model: &ReplicaSetModel, state: &State) -> bool {
             _ => true,
         });
     }
-    let terms: Vec<_> = primaries(model, state).map(|m| m.member.term).collect();
-    terms
-        .iter()
+    let won: Vec<u32> = model.members(state).map(|m| m.member.won).collect();
+    won.iter()
         .enumerate()
-        .all(|(i, t)| !terms[..i].contains(t))
+        .all(|(i, a)| won[..i].iter().all(|b| a & b == 0))
 }
 
 /// "An arbiter ... cannot become primary" (MongoDB manual, Replica Set Arbiter; seed 000).
@@ -414,17 +418,33 @@ pub fn explain(property: &PropertySpec, model: &ReplicaSetModel, state: &State) 
                 )
             })
         }),
-        "election_safety" => current.iter().enumerate().find_map(|(i, a)| {
-            current[..i]
-                .iter()
-                .find(|b| b.member.term == a.member.term)
-                .map(|b| {
-                    format!(
-                        "{} and {} are both PRIMARY in term {}",
-                        b.id, a.id, a.member.term
-                    )
+        "election_safety" => {
+            let members: Vec<MemberView<'_>> = model.members(state).collect();
+            members.iter().enumerate().find_map(|(i, a)| {
+                members[..i].iter().find_map(|b| {
+                    let shared = a.member.won & b.member.won;
+                    (shared != 0).then(|| {
+                        let term = shared.trailing_zeros();
+                        let now = |m: &MemberView<'_>| {
+                            if m.is_primary() && m.member.term.0 == term as u8 {
+                                "PRIMARY in it now".to_string()
+                            } else {
+                                format!("{} now", m.member_state())
+                            }
+                        };
+                        format!(
+                            "{} and {} both won the election for term {term} ({}: {}; {}: {})",
+                            b.id,
+                            a.id,
+                            b.id,
+                            now(b),
+                            a.id,
+                            now(a)
+                        )
+                    })
                 })
-        }),
+            })
+        }
         "arbiter_never_primary" => current
             .iter()
             .find(|m| replset.member(m.id).arbiter)

@@ -66,6 +66,7 @@ pub fn representative(state: &State) -> State {
                 d.oplog.last_optime(),
                 d.oplog.len(),
                 d.rollback_file.len(),
+                d.won,
             )
         });
         let member = (
@@ -78,6 +79,7 @@ pub fn representative(state: &State) -> State {
             m.commit_point,
             m.rollback_file.len(),
             (m.clock, m.lease.is_some(), m.pledge.is_some(), m.isolated),
+            m.won,
         );
         (m.class, member, state.crashed[i], storage, timers)
     };
@@ -350,6 +352,7 @@ impl Rewrite<Id> for Member {
             } else {
                 reindex_members(&self.view, plan)
             },
+            won: self.won,
         }
     }
 }
@@ -362,6 +365,7 @@ impl Rewrite<Id> for Durable {
             oplog: self.oplog.rewrite(plan),
             rollback_file: rewrite_entries(&self.rollback_file, plan),
             pledge: self.pledge.map(|l| l.rewrite(plan)),
+            won: self.won,
         }
     }
 }
