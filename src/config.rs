@@ -20,6 +20,7 @@ use crate::protocol::replset::{
     MAX_VOTING_MEMBERS,
 };
 use crate::protocol::types::{Term, WriteConcern};
+use crate::protocol::version::MongoVersion;
 use serde::de;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -40,7 +41,9 @@ const DEFAULT_MAX_TERM: u8 = 3;
 struct ModelFile {
     description: Option<String>,
     granularity: Option<Spanned<String>>,
+    mongodb_version: Option<Spanned<String>>,
     protocol: Option<Spanned<String>>,
+    batches: Option<Spanned<String>>,
     write_concern_majority_journal_default: Option<Spanned<bool>>,
     members: Option<Spanned<Vec<Spanned<MemberEntry>>>>,
     settings: Option<Spanned<SettingsTable>>,
@@ -478,30 +481,15 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
     let src = Source { file, text };
     let raw: ModelFile = toml::from_str(text).map_err(|e| toml_error(&src, &e))?;
     let atomic = level(&src, &raw)?;
-    let protocol = match &raw.protocol {
-        None => Protocol::Pv1,
-        Some(p) => match p.get_ref().as_str() {
-            "pv1" => Protocol::Pv1,
-            "pv0" => Protocol::Pv0,
-            other => {
-                return Err(src.at(
-                    p.span(),
-                    format!("unknown protocol {other:?}: expected \"pv1\" or \"pv0\""),
-                ))
-            }
-        },
-    };
+    let (version, protocol) = version_and_protocol(&src, &raw)?;
     let mut settings = Settings::new(members(&src, raw.members.as_ref(), protocol)?);
     settings.protocol = protocol;
+    settings.set_version(version);
     let n = settings.replset.len();
 
     let no_workload = WorkloadTable::default();
     let workload = raw.workload.as_ref().map_or(&no_workload, Spanned::get_ref);
-    settings.write_concern = write_concern(
-        &src,
-        workload.w.as_ref(),
-        settings.replset.data_bearing_count(),
-    )?;
+    settings.write_concern = write_concern(&src, workload.w.as_ref(), &settings)?;
     settings.writes = src.small_or(
         workload.writes.as_ref(),
         0,
@@ -551,6 +539,19 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         .settings
         .as_ref()
         .is_none_or(|s| s.get_ref().chaining_allowed);
+    settings.whole_batches = match &raw.batches {
+        None => false,
+        Some(b) => match b.get_ref().as_str() {
+            "any_prefix" => false,
+            "whole" => true,
+            other => {
+                return Err(src.at(
+                    b.span(),
+                    format!("unknown batches {other:?}: expected \"any_prefix\" (a batch may end after any entry, the default) or \"whole\" (a reduction: every batch carries everything the source has)"),
+                ))
+            }
+        },
+    };
 
     let no_bounds = BoundsTable::default();
     let bounds = raw.bounds.as_ref().map_or(&no_bounds, Spanned::get_ref);
@@ -592,6 +593,57 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
     })
 }
 
+/// The release the model follows (`mongodb_version`; by default the newest the model
+/// speaks for, or for `protocol = "pv0"` the newest that has it) and the protocol version
+/// (by default the one a new replica set of that release gets: pv1 from 3.2, pv0 before).
+/// A protocol the release does not have is an error.
+fn version_and_protocol(src: &Source, raw: &ModelFile) -> Result<(MongoVersion, Protocol), Error> {
+    let asked_protocol = match &raw.protocol {
+        None => None,
+        Some(p) => match p.get_ref().as_str() {
+            "pv1" => Some((Protocol::Pv1, p.span())),
+            "pv0" => Some((Protocol::Pv0, p.span())),
+            other => {
+                return Err(src.at(
+                    p.span(),
+                    format!("unknown protocol {other:?}: expected \"pv1\" or \"pv0\""),
+                ))
+            }
+        },
+    };
+    let version = match &raw.mongodb_version {
+        Some(v) => MongoVersion::parse(v.get_ref())
+            .map_err(|e| src.at(v.span(), format!("mongodb_version = {e}")))?,
+        None if asked_protocol
+            .as_ref()
+            .is_some_and(|(p, _)| *p == Protocol::Pv0) =>
+        {
+            MongoVersion::NEWEST_WITH_PV0
+        }
+        None => MongoVersion::NEWEST,
+    };
+    let protocol = match &asked_protocol {
+        Some((p, _)) => *p,
+        None if version.has_pv1() => Protocol::Pv1,
+        None => Protocol::Pv0,
+    };
+    let at = asked_protocol
+        .map(|(_, at)| at)
+        .or_else(|| raw.mongodb_version.as_ref().map(Spanned::span))
+        .unwrap_or(0..0);
+    match protocol {
+        Protocol::Pv0 if !version.has_pv0() => Err(src.at(
+            at,
+            format!("protocol = \"pv0\" does not exist in MongoDB {version}: protocol version 0 was removed in 4.0 (expected mongodb_version below \"4.0\", or protocol = \"pv1\")"),
+        )),
+        Protocol::Pv1 if !version.has_pv1() => Err(src.at(
+            at,
+            format!("protocol = \"pv1\" does not exist in MongoDB {version}: protocol version 1 came with 3.2 (expected mongodb_version \"3.2\" or newer, or protocol = \"pv0\")"),
+        )),
+        _ => Ok((version, protocol)),
+    }
+}
+
 /// Whether the file asks for the atomic level, and that it sets nothing the level it asks
 /// for does not have.
 fn level(src: &Source, raw: &ModelFile) -> Result<bool, Error> {
@@ -611,6 +663,11 @@ fn level(src: &Source, raw: &ModelFile) -> Result<bool, Error> {
     if atomic {
         let actor_only = [
             ("protocol", raw.protocol.as_ref().map(Spanned::span)),
+            (
+                "mongodb_version",
+                raw.mongodb_version.as_ref().map(Spanned::span),
+            ),
+            ("batches", raw.batches.as_ref().map(Spanned::span)),
             (
                 "write_concern_majority_journal_default",
                 raw.write_concern_majority_journal_default
@@ -693,7 +750,7 @@ fn members(
                 )),
             })
         }
-        ConfigError::NoVoters => members.map(Spanned::span),
+        ConfigError::NoVoters | ConfigError::NoElectable => members.map(Spanned::span),
         ConfigError::TooManyMembers(_) => member(MAX_MEMBERS).map(|(at, _)| at),
         ConfigError::TooManyVoters(_) => replset
             .members
@@ -733,10 +790,11 @@ fn members(
 fn write_concern(
     src: &Source,
     w: Option<&Spanned<WValue>>,
-    data_bearing: usize,
+    settings: &Settings,
 ) -> Result<WriteConcern, Error> {
+    let data_bearing = settings.replset.data_bearing_count();
     let Some(w) = w else {
-        return Ok(WriteConcern::Majority);
+        return Ok(default_write_concern(settings));
     };
     let at = w.span();
     match w.get_ref() {
@@ -756,6 +814,29 @@ fn write_concern(
                 format!("[workload] w = {n} is larger than the {data_bearing} data-bearing members: no write could ever be acknowledged (expected 1 to {data_bearing} or \"majority\")"),
             )),
         },
+    }
+}
+
+/// The write concern when `[workload] w` is absent: the release's implicit default (MongoDB
+/// manual, "Default MongoDB Read Concerns/Write Concerns"). Before 5.0 it is w:1. From 5.0
+/// it is w:"majority", except in a set with arbiters whose data-bearing voting members
+/// are no more than a majority of its voting members (a PSA set: 2 <= 2), where it stays
+/// w:1 (`ReplSetConfig::isImplicitDefaultWriteConcernMajority`).
+fn default_write_concern(settings: &Settings) -> WriteConcern {
+    let replset = &settings.replset;
+    let voters = replset.members.iter().filter(|m| m.is_voter()).count();
+    let arbiters = replset.members.iter().filter(|m| m.arbiter).count();
+    let data_bearing_voters = replset
+        .members
+        .iter()
+        .filter(|m| m.is_voter() && m.is_data_bearing())
+        .count();
+    let majority = settings.version().at_least(5, 0)
+        && (arbiters == 0 || data_bearing_voters > voters / 2 + 1);
+    if majority {
+        WriteConcern::Majority
+    } else {
+        WriteConcern::Nodes(1)
     }
 }
 
@@ -1010,11 +1091,78 @@ w = "majority"
                 &"[[members]]\nvotes = 0\npriority = 0\n".repeat(51),
                 "51 members",
             ),
+            (
+                "[[members]]\npriority = 0\n[[members]]\npriority = 0\n[[members]]\narbiter = true",
+                "at least one data-bearing (non-arbiter) member with priority > 0",
+            ),
         ];
         for (text, needle) in cases {
             let err = parse_str(text).unwrap_err();
             assert!(err.contains(needle), "{err:?} should mention {needle:?}");
         }
+    }
+
+    #[test]
+    fn mongodb_version_selects_the_protocol_and_the_default_write_concern() {
+        let spec = parse_str(PSA).unwrap();
+        assert_eq!(spec.settings.version(), MongoVersion::NEWEST);
+        let no_w = |version: &str, members: &str| {
+            let text =
+                format!("mongodb_version = \"{version}\"\n{members}[workload]\nwrites = 1\n");
+            parse_str(&text).unwrap().settings
+        };
+        let pss = "[[members]]\n[[members]]\n[[members]]\n";
+        let psa = "[[members]]\n[[members]]\n[[members]]\narbiter = true\n";
+        let pssa =
+            "[[members]]\n[[members]]\n[[members]]\n[[members]]\n[[members]]\narbiter = true\n";
+        assert_eq!(no_w("4.4", pss).write_concern, WriteConcern::Nodes(1));
+        assert_eq!(no_w("5.0", pss).write_concern, WriteConcern::Majority);
+        // The PSA exception: 2 data-bearing voters are not more than the majority, 2.
+        assert_eq!(no_w("5.0", psa).write_concern, WriteConcern::Nodes(1));
+        assert_eq!(no_w("8.0", pssa).write_concern, WriteConcern::Majority);
+        // Before 3.2 a new set gets protocol version 0; a pv0 model defaults to 3.6.
+        assert_eq!(no_w("3.0", pss).protocol, Protocol::Pv0);
+        assert_eq!(no_w("3.2", pss).protocol, Protocol::Pv1);
+        let pv0 = parse_str("protocol = \"pv0\"\n[[members]]").unwrap();
+        assert_eq!(pv0.settings.version().to_string(), "3.6");
+    }
+
+    #[test]
+    fn batches_may_be_whole_as_a_reduction() {
+        assert!(!parse_str(PSA).unwrap().settings.whole_batches);
+        let whole = parse_str(&format!("batches = \"whole\"\n{PSA}")).unwrap();
+        assert!(whole.settings.whole_batches);
+        let (line, col, msg) = error_at(&format!("batches = \"some\"\n{PSA}"));
+        assert_eq!((line, col), (1, 11), "{msg}");
+        assert!(msg.contains("expected \"any_prefix\""), "{msg}");
+    }
+
+    #[test]
+    fn rejects_a_version_it_does_not_model_or_a_protocol_the_version_lacks() {
+        let (line, col, msg) =
+            error_at("description = \"x\"\nmongodb_version = \"4\"\n[[members]]");
+        assert_eq!((line, col), (2, 19), "{msg}");
+        assert!(msg.contains("\"4\" is not a MongoDB version"), "{msg}");
+        let (line, col, msg) = error_at("mongodb_version = \"9.0\"\n[[members]]");
+        assert_eq!((line, col), (1, 19), "{msg}");
+        assert!(msg.contains("outside the releases"), "{msg}");
+        let (line, col, msg) =
+            error_at("mongodb_version = \"4.0\"\nprotocol = \"pv0\"\n[[members]]");
+        assert_eq!((line, col), (2, 12), "{msg}");
+        assert!(
+            msg.contains("protocol version 0 was removed in 4.0"),
+            "{msg}"
+        );
+        let (line, col, msg) =
+            error_at("mongodb_version = \"3.0\"\nprotocol = \"pv1\"\n[[members]]");
+        assert_eq!((line, col), (2, 12), "{msg}");
+        assert!(msg.contains("protocol version 1 came with 3.2"), "{msg}");
+        let (_, _, msg) =
+            error_at("granularity = \"atomic\"\nmongodb_version = \"4.0\"\n[[members]]");
+        assert!(
+            msg.contains("mongodb_version is set but granularity"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 const BUNDLED: &[&str] = &[
     "five-members",
+    "jepsen-3.4.0-rc3",
     "majority-j",
     "majority-journaled",
     "majority-unjournaled",
@@ -184,6 +185,7 @@ macro_rules! model_tests {
 
 model_tests! {
     five_members => "five-members.toml",
+    jepsen_3_4_0_rc3 => "jepsen-3.4.0-rc3.toml",
     majority_j => "majority-j.toml",
     majority_journaled => "majority-journaled.toml",
     majority_unjournaled => "majority-unjournaled.toml",

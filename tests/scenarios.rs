@@ -4,10 +4,12 @@
 
 use replcheck::check::{self, Options, Outcome};
 use replcheck::config;
+use replcheck::protocol::member::Role;
 use replcheck::protocol::messages::{Msg, Timer};
 use replcheck::protocol::model::{hash_state, Action, ReplicaSetModel, State};
 use replcheck::protocol::replset::{MemberConfig, Protocol, Settings};
 use replcheck::protocol::types::{Entry, MemberId, MemberState, Op, Term, WriteConcern, WriteId};
+use replcheck::protocol::version::MongoVersion;
 use stateright::actor::{ActorModelAction, Id};
 use stateright::Model;
 use std::collections::{HashSet, VecDeque};
@@ -429,15 +431,25 @@ fn last_secondary_is_never_elected_when_the_new_primary_fails_too() {
     assert!(stood > 0, "n2 does stand for election");
 }
 
-/// Rollback (docs/protocol.md §7; seed 002 for ROLLBACK -> RECOVERING): a member holding entries its sync source does
-/// not have rolls back to the common point, the last entry both oplogs share, moving what
-/// it removed to its rollback files; then it goes ROLLBACK -> RECOVERING -> SECONDARY and
-/// replicates normally again, taking the new primary's entries after the common point.
-/// Here the old primary of a PSA set wrote write 1 and the secondary was elected without
-/// it, before the write was acknowledged: the client retries it at the new primary, and
-/// the member replicates it from there once it is SECONDARY again.
+/// Rollback (docs/protocol.md §7): a member holding entries its sync source does not have
+/// rolls back to the common point, the last entry both oplogs share, moving what it
+/// removed to its rollback files, and replicates normally again, taking the new primary's
+/// entries after the common point. Before 4.0 (rollback via refetch, `rs_rollback.cpp`;
+/// seed 002) it goes ROLLBACK -> RECOVERING -> SECONDARY, and is SECONDARY again only once
+/// it has replicated up to minValid, past the common point; from 4.0 (recover to a
+/// timestamp, `RollbackImpl::_transitionFromRollbackToSecondary`) it goes ROLLBACK ->
+/// SECONDARY at the common point. Here the old primary of a PSA set wrote write 1 and the
+/// secondary was elected without it, before the write was acknowledged: the client
+/// retries it at the new primary, and the member replicates it from there once it is
+/// SECONDARY again.
 #[test]
-fn rollback_to_the_common_point_then_recovering_then_secondary() {
+fn rollback_to_the_common_point_then_secondary_through_recovering_before_4_0() {
+    rollback_to_the_common_point("3.6", true);
+    rollback_to_the_common_point("4.0", false);
+    rollback_to_the_common_point("8.0", false);
+}
+
+fn rollback_to_the_common_point(version: &str, through_recovering: bool) {
     let mut settings = Settings::new(vec![
         MemberConfig::data_bearing(),
         MemberConfig::data_bearing(),
@@ -447,6 +459,7 @@ fn rollback_to_the_common_point_then_recovering_then_secondary() {
     settings.write_concern = WriteConcern::Nodes(1);
     settings.max_term = Term(2);
     settings.chaining_allowed = false;
+    settings.set_version(MongoVersion::parse(version).unwrap());
     let model = ReplicaSetModel::new(settings);
     // A rollback of the client's write, to a common point after the first entry.
     let rolled_back = find(&model, |s| {
@@ -490,8 +503,9 @@ fn rollback_to_the_common_point_then_recovering_then_secondary() {
         "the new primary has entries after it"
     );
 
-    // From there, over every behaviour: ROLLBACK only to RECOVERING, RECOVERING only to
-    // SECONDARY, and a member back to SECONDARY holds the new branch after the common point.
+    // From there, over every behaviour: ROLLBACK only to RECOVERING and RECOVERING only to
+    // SECONDARY, where the member holds the new branch after the common point (refetch);
+    // ROLLBACK only to SECONDARY, at the common point (recover to a timestamp).
     let mut recovering = false;
     let mut secondary = false;
     let mut rewritten = false;
@@ -514,7 +528,15 @@ fn rollback_to_the_common_point_then_recovering_then_secondary() {
                 return;
             }
             match from {
-                MemberState::Rollback => assert_eq!(to, MemberState::Recovering),
+                MemberState::Rollback if through_recovering => {
+                    assert_eq!(to, MemberState::Recovering, "{version}")
+                }
+                MemberState::Rollback => {
+                    assert_eq!(to, MemberState::Secondary, "{version}");
+                    assert_eq!(after.oplog().entries(), &former[..common], "{version}");
+                    secondary = true;
+                    return;
+                }
                 MemberState::Recovering => assert_eq!(to, MemberState::Secondary),
                 _ => panic!("{me} went from {from} to {to}"),
             }
@@ -537,7 +559,8 @@ fn rollback_to_the_common_point_then_recovering_then_secondary() {
             }
         },
     );
-    assert!(recovering && secondary && rewritten);
+    assert_eq!(recovering, through_recovering, "{version}");
+    assert!(secondary && rewritten, "{version}");
 }
 
 /// Whether the client holds an acknowledgement of a write that a primary of a later term
@@ -919,4 +942,172 @@ fn election_safety_catches_a_second_winner_of_a_term_whose_first_is_down() {
     let p = replcheck::protocol::properties::find("election_safety").unwrap();
     let why = replcheck::protocol::properties::explain(p, &model, &state);
     assert!(why.contains("both won the election for term 1"), "{why}");
+}
+
+/// Jepsen, "MongoDB 3.4.0-rc3" (2017): "heartbeat messages received by a stale primary could
+/// allow it to advance its commit point". Before SERVER-27123 (3.2.12, 3.4.2) a primary
+/// took a newer term's commit point from a heartbeat before adopting the term, and it
+/// satisfied the w:"majority" write it was waiting on; from the fix on it does not. Here
+/// the same heartbeat reaches the same stale primary under both releases.
+#[test]
+fn a_stale_primary_acknowledges_on_a_heartbeats_commit_point_only_before_server_27123() {
+    let model_of = |version: &str| {
+        let mut settings = Settings::new(vec![MemberConfig::data_bearing(); 3]);
+        settings.writes = 1;
+        settings.write_concern = WriteConcern::Majority;
+        settings.chaining_allowed = false;
+        settings.whole_batches = true;
+        settings.max_term = Term(2);
+        settings.set_version(MongoVersion::parse(version).unwrap());
+        ReplicaSetModel::new(settings)
+    };
+    let old = model_of("3.4.0-rc3");
+    let fixed = model_of("3.4");
+    // A primary of term 1 waiting on write 1, and a heartbeat of term 2 on its way to it
+    // with a commit point of term 2.
+    let stale_heartbeat = |s: &State| -> Option<Action> {
+        let waiting = old.members(s).find(|m| {
+            m.is_primary()
+                && m.member.term == Term(1)
+                && matches!(
+                    m.member.role,
+                    Role::Primary {
+                        waiter: Some(_),
+                        ..
+                    }
+                )
+        })?;
+        s.network
+            .iter_deliverable()
+            .find(|e| {
+                usize::from(e.dst) == waiting.id.index()
+                    && matches!(e.msg, Msg::Heartbeat { term: Term(2), commit_point, .. }
+                        if commit_point.term == Term(2))
+            })
+            .map(|e| ActorModelAction::Deliver {
+                src: e.src,
+                dst: e.dst,
+                msg: e.msg.clone(),
+            })
+    };
+    let state = search(
+        &old,
+        old.init_states(),
+        |_| true,
+        |s| stale_heartbeat(s).is_some(),
+    )
+    .expect("a stale primary with a newer heartbeat on its way");
+    let action = stale_heartbeat(&state).unwrap();
+    let acks = |s: &State| {
+        s.network
+            .iter_deliverable()
+            .filter(|e| matches!(e.msg, Msg::WriteAck { .. }))
+            .count()
+    };
+    let after_old = old.next_state(&state, action.clone()).unwrap();
+    let after_fixed = fixed.next_state(&state, action).unwrap();
+    assert_eq!(acks(&after_old), acks(&state) + 1, "3.4.0-rc3 acknowledges");
+    assert_eq!(acks(&after_fixed), acks(&state), "3.4 does not");
+    for (model, next) in [(&old, &after_old), (&fixed, &after_fixed)] {
+        assert!(
+            model
+                .members(next)
+                .all(|m| !m.is_primary() || m.member.term == Term(2)),
+            "the stale primary steps down either way"
+        );
+    }
+}
+
+/// Every member's heartbeat carries its commit point (`lastOpCommitted` in `$replData`,
+/// which `prepareReplSetMetadata` adds whatever the member's role), and a member learns it
+/// from any member, with the term check (`_advanceCommitPoint` with `fromSyncSource`
+/// false): a secondary can learn the commit point from another secondary's heartbeat.
+#[test]
+fn a_secondary_learns_the_commit_point_from_another_secondarys_heartbeat() {
+    let mut settings = Settings::new(vec![MemberConfig::data_bearing(); 3]);
+    settings.chaining_allowed = false;
+    settings.max_term = Term(1);
+    let model = ReplicaSetModel::new(settings);
+    let mut learned_from_a_secondary = 0;
+    for_each_transition(
+        &model,
+        model.init_states(),
+        |_| true,
+        |pre, action, post| {
+            let ActorModelAction::Deliver {
+                src,
+                dst,
+                msg: Msg::Heartbeat { primary: false, .. },
+            } = action
+            else {
+                return;
+            };
+            let receiver = MemberId(usize::from(*dst) as u8);
+            let sender = MemberId(usize::from(*src) as u8);
+            let (before, after) = (model.member(pre, receiver), model.member(post, receiver));
+            if after.member.commit_point > before.member.commit_point {
+                assert!(!model.member(pre, sender).is_primary());
+                assert_eq!(
+                    after.member.commit_point.term,
+                    before.oplog().last_optime().term
+                );
+                learned_from_a_secondary += 1;
+            }
+        },
+    );
+    assert!(learned_from_a_secondary > 0);
+}
+
+/// A sync source answers a `getMore` with a batch that may end after any of the entries it
+/// has (MongoDB's batches are bounded in size; RaftMongo.tla's `AppendOplog` appends any
+/// prefix): a fetcher can stop part-way through what its source had when it answered, and
+/// with `batches = "whole"` it never does.
+#[test]
+fn a_fetcher_may_apply_part_of_what_its_source_had() {
+    let partly_applied = |whole_batches: bool| {
+        let mut settings = Settings::new(vec![MemberConfig::data_bearing(); 3]);
+        settings.writes = 1;
+        settings.write_concern = WriteConcern::Nodes(1);
+        settings.chaining_allowed = false;
+        settings.max_term = Term(1);
+        settings.whole_batches = whole_batches;
+        let model = ReplicaSetModel::new(settings);
+        // Answers that offer more than one batch, and batches applied that leave the
+        // fetcher short of what its source had when it answered.
+        let (mut choices, mut partly) = (0, 0);
+        for_each_transition(
+            &model,
+            model.init_states(),
+            |_| true,
+            |pre, action, post| {
+                let ActorModelAction::Deliver {
+                    src: fetcher,
+                    dst: source,
+                    msg: Msg::GetMore { .. },
+                } = action
+                else {
+                    return;
+                };
+                let source_oplog = model.member(pre, MemberId(usize::from(*source) as u8));
+                let batches: Vec<_> = post
+                    .network
+                    .iter_deliverable()
+                    .filter(|e| e.src == *source && e.dst == *fetcher)
+                    .filter_map(|e| match e.msg {
+                        Msg::Batch { oplog, .. } => Some(oplog.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                for batch in &batches {
+                    assert!(source_oplog.oplog().entries().starts_with(batch.entries()));
+                    partly += usize::from(batch.len() < source_oplog.oplog().len());
+                }
+                choices += usize::from(batches.len() > 1);
+            },
+        );
+        (choices, partly)
+    };
+    let (choices, partly) = partly_applied(false);
+    assert!(choices > 0 && partly > 0);
+    assert_eq!(partly_applied(true), (0, 0));
 }

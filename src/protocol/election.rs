@@ -31,7 +31,9 @@ pub struct Voter {
     pub id: MemberId,
     pub term: Term,
     pub last_vote: Option<LastVote>,
-    /// The voter's last applied optime; `None` for an arbiter, which holds no oplog.
+    /// The voter's last applied optime: an arbiter's follows the commit point it learned
+    /// (`Rules::arbiter_applied_follows_commit_point`); `None` for an arbiter of a release
+    /// without that rule, which never refuses a candidate as behind.
     pub last: Option<OpTime>,
     /// For an arbiter: the primary it can see.
     pub sees_primary: Option<MemberId>,
@@ -113,16 +115,19 @@ pub fn oplog_allows_vote(voter_last: OpTime, candidate_last: OpTime) -> bool {
 
 /// The voter's view of itself, for `decide_vote` and for traces.
 pub fn voter_view(ctx: Ctx<'_>, m: &Member) -> Voter {
-    let arbiter_primary = match m.role {
-        Role::Arbiter { primary } => Some(primary),
-        _ => None,
+    let (last, sees_primary) = match m.role {
+        Role::Arbiter { primary } => {
+            let follows = ctx.settings.rules().arbiter_applied_follows_commit_point;
+            (follows.then_some(m.commit_point), primary)
+        }
+        _ => (Some(m.last_optime()), None),
     };
     Voter {
         id: ctx.id,
         term: m.term,
         last_vote: m.last_vote,
-        last: arbiter_primary.is_none().then(|| m.last_optime()),
-        sees_primary: arbiter_primary.flatten(),
+        last,
+        sees_primary,
     }
 }
 
@@ -365,6 +370,34 @@ mod tests {
         // A candidate of higher priority than the visible primary gets the vote.
         s.replset.members[0].priority = 2.0;
         assert_eq!(decide_vote(&s, &arbiter, &req(3, OpTime::NULL)), Ok(()));
+    }
+
+    /// From 3.6 an arbiter's last applied optime follows the commit point it learned
+    /// (`_advanceCommitPoint`), so it refuses a candidate behind that commit point; the
+    /// model gives older releases arbiters without it.
+    #[test]
+    fn an_arbiter_refuses_a_candidate_behind_the_commit_point_it_knows() {
+        use crate::protocol::member::{self, Ctx};
+        use crate::protocol::node::Out;
+        use crate::protocol::version::MongoVersion;
+        for (version, refuses) in [("8.0", true), ("3.6", true), ("3.4", false)] {
+            let mut s = psa();
+            s.set_version(MongoVersion::parse(version).unwrap());
+            let ctx = Ctx {
+                id: MemberId(2),
+                settings: &s,
+            };
+            let mut arbiter = member::on_start(ctx, None, &mut Out::new());
+            arbiter.term = Term(2);
+            arbiter.commit_point = OpTime::new(2, 3);
+            let view = voter_view(ctx, &arbiter);
+            let behind = decide_vote(&s, &view, &req(3, OpTime::new(1, 5)));
+            let refused = Err(Refusal::CandidateBehind {
+                mine: OpTime::new(2, 3),
+            });
+            assert_eq!(behind == refused, refuses, "{version}: {behind:?}");
+            assert_eq!(decide_vote(&s, &view, &req(3, OpTime::new(2, 3))), Ok(()));
+        }
     }
 
     #[test]

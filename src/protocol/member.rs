@@ -126,7 +126,8 @@ pub struct Member {
     pub journaled: u8,
     pub commit_point: OpTime,
     pub role: Role,
-    /// The model's rollback files: every entry this member ever rolled back, in order.
+    /// The model's rollback files: every entry this member ever rolled back, each once, in
+    /// the order of its first rollback.
     pub rollback_file: Vec<Entry>,
     /// Protocol version 0 only (zero, empty or `None` under version 1):
     /// - `clock`: the counter that stamps oplog entries (`getNextGlobalTimestamp`), raised
@@ -179,6 +180,10 @@ impl Member {
 
     pub fn is_primary(&self) -> bool {
         matches!(self.role, Role::Primary { .. })
+    }
+
+    pub fn is_arbiter(&self) -> bool {
+        matches!(self.role, Role::Arbiter { .. })
     }
 
     pub fn last_optime(&self) -> OpTime {
@@ -304,10 +309,12 @@ pub fn on_msg(ctx: Ctx<'_>, m: &mut Cow<Member>, src: MemberId, msg: Msg, o: &mu
     match msg {
         Msg::RequestVote { term, last } => election::on_request_vote(ctx, m, src, term, last, o),
         Msg::Vote { term } => election::on_vote(ctx, m, src, term, o),
-        Msg::Heartbeat { term, commit_point } => {
-            replication::on_heartbeat(ctx, m, src, term, commit_point, o)
-        }
-        Msg::GetMore { last } => replication::on_get_more(ctx, m, src, last, o),
+        Msg::Heartbeat {
+            term,
+            commit_point,
+            primary,
+        } => replication::on_heartbeat(ctx, m, src, term, commit_point, primary, o),
+        Msg::GetMore { last, required } => replication::on_get_more(ctx, m, src, last, required, o),
         Msg::Batch {
             term,
             from,

@@ -16,16 +16,27 @@ pub enum Msg {
     /// refusal only tells the candidate a newer term, which it also learns from the new
     /// primary's heartbeats and batches, and losing a refusal is always possible.
     Vote { term: Term },
-    /// The primary's heartbeat data that other members act on: its term and its commit
-    /// point (`lastOpCommitted` in the heartbeat response).
-    Heartbeat { term: Term, commit_point: OpTime },
+    /// A member's heartbeat data that other members act on: its term, its commit point
+    /// (`lastOpCommitted` in the reply's `$replData`, which every member sends:
+    /// `TopologyCoordinator::prepareReplSetMetadata`) and whether it is primary.
+    Heartbeat {
+        term: Term,
+        commit_point: OpTime,
+        primary: bool,
+    },
     /// The oplog fetcher's awaitData `getMore`: "entries after `last`". It waits at the
-    /// member until that member is further ahead. A newer query from the same fetcher to
+    /// member until that member is further ahead and holds `required` (a recovering
+    /// member's `minValid`: `SyncSourceResolver` accepts only a sync source that has the
+    /// `requiredOpTime`; the null optime otherwise). A newer query from the same fetcher to
     /// the same member replaces it (one cursor per connection).
-    GetMore { last: OpTime },
-    /// The answer to a `getMore` after `from`: the source's oplog (the fetcher checks that
-    /// it starts with its own last entry and, if not, finds the common point in it), with
-    /// the source's term and commit point from the reply's metadata.
+    GetMore { last: OpTime, required: OpTime },
+    /// The answer to a `getMore` after `from`: the source's oplog up to the batch's last
+    /// entry, a batch that ends wherever the fetcher's size limit cut it (the fetcher
+    /// checks that the entries after `from` start right after its own last entry, and
+    /// applies them). A source that does not hold the fetcher's last entry sends its whole
+    /// oplog, which stands for what the fetcher then reads of it: the common point, which
+    /// `RollbackImpl` finds by reading the source's oplog. The reply's metadata gives the
+    /// source's term and commit point.
     Batch {
         term: Term,
         from: OpTime,

@@ -19,6 +19,7 @@ pub mod replset;
 pub mod rollback;
 pub mod symmetry;
 pub mod types;
+pub mod version;
 pub mod writes;
 
 pub use model::{Action, ReplicaSetModel, State};

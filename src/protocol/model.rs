@@ -247,13 +247,17 @@ impl ReplicaSetModel {
         }
     }
 
-    /// Applies the network's rules (`network`) after a step from `prev` to `state`: absorbs
-    /// duplicates, lets newly sent messages replace what they supersede, and removes
-    /// messages that can no longer do anything.
-    fn settle_network(&self, prev: Option<&State>, mut state: State) -> State {
-        let before = match prev.map(|p| &p.network) {
-            Some(Network::UnorderedNonDuplicating(before)) => Some(before),
-            _ => None,
+    /// Applies the network's rules (`network`) after a step from `prev` to `state`, taken
+    /// by actor `actor` (the only one that can have sent anything): absorbs duplicates, lets
+    /// newly sent messages replace what they supersede, and removes messages that can no
+    /// longer do anything.
+    fn settle_network(&self, prev: Option<(&State, Id)>, mut state: State) -> State {
+        let (before, actor) = match prev {
+            Some((p, actor)) => match &p.network {
+                Network::UnorderedNonDuplicating(before) => (Some(before), Some(actor)),
+                _ => (None, None),
+            },
+            None => (None, None),
         };
         let obsolete: Vec<_> = state
             .network
@@ -269,6 +273,7 @@ impl ReplicaSetModel {
         }
         let sent: Vec<_> = in_flight
             .keys()
+            .filter(|e| actor.is_none_or(|a| e.src == a))
             .filter(|e| before.as_ref().is_none_or(|b| !b.contains_key(*e)))
             .cloned()
             .collect();
@@ -328,6 +333,14 @@ impl Model for ReplicaSetModel {
             ActorModelAction::Crash(id) => Some(id),
             _ => None,
         };
+        let actor = match &action {
+            ActorModelAction::Deliver { dst, .. } => *dst,
+            ActorModelAction::Drop(envelope) => envelope.dst,
+            ActorModelAction::Timeout(id, _)
+            | ActorModelAction::Crash(id)
+            | ActorModelAction::Recover(id) => *id,
+            ActorModelAction::SelectRandom { actor, .. } => *actor,
+        };
         let jumped = matches!(action, ActorModelAction::Timeout(_, Timer::ClockJump));
         let mut next = self.actors.next_state(state, action)?;
         if let Some(id) = crashed {
@@ -343,7 +356,7 @@ impl Model for ReplicaSetModel {
             self.record_elections(state, &mut next);
             self.refresh_views(&mut next);
         }
-        Some(self.settle_network(Some(state), next))
+        Some(self.settle_network(Some((state, actor)), next))
     }
 
     fn properties(&self) -> Vec<Property<Self>> {

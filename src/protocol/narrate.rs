@@ -40,16 +40,32 @@ pub fn message(msg: &Msg) -> String {
             format!("replSetRequestVotes(term {term}, last {last})")
         }
         Msg::Vote { term } => format!("vote granted (term {term})"),
-        Msg::Heartbeat { term, commit_point } => {
-            format!("heartbeat(term {term}, commit point {commit_point})")
+        Msg::Heartbeat {
+            term,
+            commit_point,
+            primary,
+        } => format!(
+            "heartbeat({}term {term}, commit point {commit_point})",
+            if *primary { "PRIMARY, " } else { "" }
+        ),
+        Msg::GetMore { last, required } if !required.is_null() => {
+            format!("getMore(after {last}, from a source holding {required})")
         }
-        Msg::GetMore { last } => format!("getMore(after {last})"),
+        Msg::GetMore { last, .. } => format!("getMore(after {last})"),
         Msg::Batch {
             term,
             from,
             oplog,
             commit_point,
-        } => format!("batch(after {from}: {oplog}, term {term}, commit point {commit_point})"),
+        } => match oplog.position_of(*from) {
+            Some(start) => format!(
+                "batch(after {from}: {}, term {term}, commit point {commit_point})",
+                entries(oplog.after(start))
+            ),
+            None => format!(
+                "batch(after {from}, which the source lacks: its oplog {oplog}, term {term}, commit point {commit_point})"
+            ),
+        },
         Msg::UpdatePosition {
             term,
             member,
@@ -136,6 +152,9 @@ pub fn describe(model: &ReplicaSetModel, before: &State, action: &Action, after:
             match member_of(model, before, *dst) {
                 Some((id, pre)) => {
                     let post = model.member(after, id).member;
+                    if let Some(text) = stale_primary_learns(model, id, pre, post, &from, msg) {
+                        return text;
+                    }
                     let mut text = term_change(id, pre, post, &from);
                     let src = MemberId(usize::from(*src) as u8);
                     text.push_str(&delivered(model, id, pre, post, src, &from, msg));
@@ -175,6 +194,55 @@ pub fn describe(model: &ReplicaSetModel, before: &State, action: &Action, after:
             format!("{} makes a random choice", name(model, *actor))
         }
     }
+}
+
+/// Before SERVER-27123 a primary took a commit point from any heartbeat before adopting
+/// the heartbeat's term (`replication::on_heartbeat`): told in that order.
+fn stale_primary_learns(
+    model: &ReplicaSetModel,
+    id: MemberId,
+    pre: &Member,
+    post: &Member,
+    from: &str,
+    msg: &Msg,
+) -> Option<String> {
+    let Msg::Heartbeat { commit_point, .. } = msg else {
+        return None;
+    };
+    if !pre.is_primary() || post.commit_point == pre.commit_point {
+        return None;
+    }
+    let settings = model.settings();
+    let why = if settings.variant.commit_point_term_check {
+        format!("release {}", settings.version())
+    } else {
+        "bug variant".to_string()
+    };
+    let mut text = format!(
+        "{id}, PRIMARY in term {}, takes commit point {commit_point} from {from}'s heartbeat ({why}: no term check), up to its own last entry {}",
+        pre.term, post.commit_point
+    );
+    if let Role::Primary {
+        waiter: Some(w), ..
+    } = pre.role
+    {
+        if !matches!(
+            post.role,
+            Role::Primary {
+                waiter: Some(_),
+                ..
+            }
+        ) {
+            text.push_str(&format!(
+                ", which satisfies {} waiting at {}",
+                w.write, w.optime
+            ));
+        }
+    }
+    if post.term > pre.term {
+        text.push_str(&format!("; then it sees term {} and steps down", post.term));
+    }
+    Some(text)
 }
 
 fn term_change(id: MemberId, pre: &Member, post: &Member, from: &str) -> String {
@@ -254,11 +322,17 @@ fn delivered(
             }
             _ => format!("{id} receives {from}'s heartbeat (nothing new)"),
         },
-        Msg::GetMore { last } => {
+        Msg::GetMore { last, .. } => {
             if pre.oplog.contains_optime(*last) {
+                let after = pre.oplog.after(pre.oplog.position_of(*last).unwrap_or(0));
+                let batches = if after.len() > 1 && !model.settings().whole_batches {
+                    " (in a batch that may end after any of them)"
+                } else {
+                    ""
+                };
                 format!(
-                    "{id} answers {from}'s getMore after {last} with {}",
-                    entries(pre.oplog.after(pre.oplog.position_of(*last).unwrap_or(0)))
+                    "{id} answers {from}'s getMore after {last} with {}{batches}",
+                    entries(after)
                 )
             } else {
                 format!(
@@ -274,8 +348,13 @@ fn delivered(
                 let common = rollback::common_point(&pre.oplog, oplog);
                 let removed = &pre.oplog.entries()[usize::from(common)..];
                 let common_optime = pre.oplog.at(common).map_or(OpTime::NULL, |e| e.optime);
+                let min_valid = if min_valid.is_null() {
+                    String::new()
+                } else {
+                    format!(" (minValid {min_valid})")
+                };
                 format!(
-                    "{id} finds its last entry {} missing from {from}'s oplog (OplogStartMissing): ROLLBACK — rolls back {} entr{} to common point {common_optime}, writing {} to its rollback file (minValid {min_valid})",
+                    "{id} finds its last entry {} missing from {from}'s oplog (OplogStartMissing): ROLLBACK — rolls back {} entr{} to common point {common_optime}, writing {} to its rollback file{min_valid}",
                     pre.last_optime(),
                     removed.len(),
                     if removed.len() == 1 { "y" } else { "ies" },
@@ -526,6 +605,9 @@ fn timeout(
             Role::Recovering { min_valid, .. } => {
                 format!("{id} finishes rollback: RECOVERING until it reaches minValid {min_valid}")
             }
+            Role::Secondary { .. } => format!(
+                "{id} finishes rollback, recovered to a timestamp at the common point: SECONDARY"
+            ),
             _ => format!("{id} finishes rollback"),
         },
         Timer::JournalFlush => {
@@ -685,8 +767,9 @@ pub fn story(
             } else if pre.is_primary() && !post.is_primary() && !post.down {
                 events.push(format!("{} stepped down", post.id));
             }
-            let rolled = &post.member.rollback_file[pre.member.rollback_file.len()..];
-            if !rolled.is_empty() {
+            let rolling_back = |m: &MemberView<'_>| matches!(m.member.role, Role::Rollback { .. });
+            if rolling_back(&post) && !rolling_back(&pre) {
+                let rolled = &pre.oplog().entries()[post.oplog().len()..];
                 events.push(format!("{} rolled back {}", post.id, entries(rolled)));
             }
         }

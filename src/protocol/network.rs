@@ -25,7 +25,7 @@ pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
     let reverse = new.src == old.dst && new.dst == old.src;
     match (&new.msg, &old.msg) {
         (Msg::GetMore { .. }, Msg::GetMore { .. }) => same_way,
-        (Msg::GetMore { last }, Msg::Batch { from, .. }) => reverse && from != last,
+        (Msg::GetMore { last, .. }, Msg::Batch { from, .. }) => reverse && from != last,
         (Msg::Heartbeat { .. }, Msg::Heartbeat { .. }) => same_way,
         // A pv0 candidate's new round to a member supersedes every earlier round's request
         // and answer between them; its elect round supersedes its freshness answers.
@@ -60,8 +60,10 @@ pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
 ///   (standing in a term again would need a new term);
 /// - a pv0 freshness or elect request or answer of a round no longer waiting for it
 ///   (`round_awaits`);
-/// - a vote request or heartbeat of a term older than the receiver's, or a vote request
-///   for a term in which the receiver has already voted (votes are durable);
+/// - a vote request of a term older than the receiver's, or for a term in which the
+///   receiver has already voted (votes are durable);
+/// - a heartbeat that brings the receiver neither a newer term nor a newer commit point
+///   (nor, to an arbiter, news of a primary in its term);
 /// - a progress report that the receiver will never record or pass on: only the primary
 ///   of the report's term records it, only while it is primary, and only if it is news (a
 ///   primary's knowledge of a member's progress only grows while it is primary); without
@@ -154,7 +156,16 @@ fn member_ignores_forever(m: &Member, chaining: bool, msg: &Msg) -> bool {
         Msg::RequestVote { term, .. } => {
             term < m.term || m.last_vote.is_some_and(|v| v.term >= term)
         }
-        Msg::Heartbeat { term, .. } => term < m.term,
+        Msg::Heartbeat {
+            term,
+            commit_point,
+            primary,
+        } => {
+            // Terms and commit points only grow while a member is up (and a member that
+            // is down receives nothing); an arbiter also notes a primary of its term.
+            let arbiter_notes = primary && term == m.term && matches!(m.role, Role::Arbiter { .. });
+            term <= m.term && commit_point <= m.commit_point && !arbiter_notes
+        }
         Msg::UpdatePosition {
             term,
             member,

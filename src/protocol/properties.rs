@@ -284,11 +284,12 @@ fn acknowledged_write_durability(model: &ReplicaSetModel, state: &State) -> bool
 /// Entries at or before the majority commit point are never rolled back (docs/protocol.md §7;
 /// TLA+ `NeverRollbackBeforeCommitPoint`). Checked as: every member's commit point names an
 /// entry still in its oplog — a member learns only commit points on its own oplog, so the
-/// only way to lose that entry is to roll it back.
+/// only way to lose that entry is to roll it back. Arbiters hold no oplog and roll nothing
+/// back: the commit point they learn only sets their last applied optime.
 fn committed_never_rolled_back(model: &ReplicaSetModel, state: &State) -> bool {
     model
         .members(state)
-        .filter(|m| !m.down)
+        .filter(|m| !m.down && !m.member.is_arbiter())
         .all(|m| m.oplog().contains_optime(m.member.commit_point))
 }
 
@@ -469,11 +470,11 @@ pub fn explain(property: &PropertySpec, model: &ReplicaSetModel, state: &State) 
         }
         "committed_never_rolled_back" => model
             .members(state)
-            .filter(|m| !m.down)
+            .filter(|m| !m.down && !m.member.is_arbiter())
             .find(|m| !m.oplog().contains_optime(m.member.commit_point))
             .map(|m| {
                 format!(
-                    "{} knows commit point {} but no longer holds that entry (its oplog is {})",
+                    "{} knows commit point {} but does not hold that entry (its oplog is {})",
                     m.id,
                     m.member.commit_point,
                     m.oplog()

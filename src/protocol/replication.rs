@@ -46,35 +46,49 @@ pub fn sync_source_candidates(ctx: Ctx<'_>) -> Vec<MemberId> {
 /// my last optime". A new query to a member replaces the previous one (one cursor per
 /// connection), so each candidate holds exactly the fetcher's latest question.
 pub fn open_queries(ctx: Ctx<'_>, m: &Member, o: &mut Out) {
+    let required = match m.role {
+        Role::Recovering { min_valid } => min_valid,
+        _ => OpTime::NULL,
+    };
     let query = Msg::GetMore {
         last: m.last_optime(),
+        required,
     };
     send_all(sync_source_candidates(ctx), &query, o);
 }
 
-/// Whether a member can answer a `getMore` after `from`: it is further ahead, and it is
-/// PRIMARY, or SECONDARY when chaining is allowed (`settings.chainingAllowed`). A member
-/// in ROLLBACK or RECOVERING is never a valid sync source.
-pub fn can_serve(ctx: Ctx<'_>, m: &Member, from: OpTime) -> bool {
+/// Whether a member can answer a `getMore` after `from`: it is further ahead, it holds
+/// the optime the fetcher requires (after a rollback via refetch, `minValid`: a member on
+/// another branch cannot make it consistent), and it is PRIMARY, or SECONDARY when
+/// chaining is allowed (`settings.chainingAllowed`). A member in ROLLBACK or RECOVERING
+/// is never a valid sync source.
+pub fn can_serve(ctx: Ctx<'_>, m: &Member, from: OpTime, required: OpTime) -> bool {
     let eligible = match m.role {
         Role::Primary { .. } => true,
         Role::Secondary { .. } => ctx.settings.chaining_allowed,
         _ => false,
     };
-    eligible && m.last_optime() > from
+    eligible && m.last_optime() > from && m.oplog.contains_optime(required)
 }
 
-/// A member answers a fetcher's `getMore` once it can serve it, with its oplog and, in the
-/// reply's metadata, its term and commit point. Until then the awaitData query waits:
+/// A member answers a fetcher's `getMore` once it can serve it: with the entries after the
+/// fetcher's position, in a batch that may end after any of them (MongoDB's batches are
+/// bounded in size, so the fetcher may stop anywhere in what its source has; RaftMongo.tla's
+/// `AppendOplog` appends any prefix), each possible batch a message of its own, of which
+/// the fetcher takes whichever arrives; and, in the reply's metadata, its term and commit
+/// point. A source that does not hold the fetcher's last entry answers once, with
+/// everything it has: the fetcher finds its last entry missing (`Settings::whole_batches`
+/// answers every query so). Until the member can serve it the awaitData query waits:
 /// delivering it now would do nothing, so it stays on the network.
 pub fn on_get_more(
     ctx: Ctx<'_>,
     m: &mut Cow<Member>,
     fetcher: MemberId,
     last: OpTime,
+    required: OpTime,
     o: &mut Out,
 ) {
-    if !can_serve(ctx, m, last) {
+    if !can_serve(ctx, m, last, required) {
         return;
     }
     // Under protocol version 0 the reply carries no replication metadata: no commit point
@@ -84,15 +98,22 @@ pub fn on_get_more(
     } else {
         m.commit_point
     };
-    o.send(
-        Node::id_of(fetcher),
-        Msg::Batch {
-            term: m.term,
-            from: last,
-            oplog: m.oplog.clone(),
-            commit_point,
-        },
-    );
+    let all = u8::try_from(m.oplog.len()).expect("oplog positions fit in u8");
+    let first = match m.oplog.position_of(last) {
+        Some(position) if !ctx.settings.whole_batches => position + 1,
+        _ => all,
+    };
+    for end in first..=all {
+        o.send(
+            Node::id_of(fetcher),
+            Msg::Batch {
+                term: m.term,
+                from: last,
+                oplog: m.oplog.prefix(end),
+                commit_point,
+            },
+        );
+    }
 }
 
 /// The fetcher handles a batch (`OplogFetcher`, `OplogApplier`). It adopts a newer term
@@ -112,13 +133,8 @@ pub fn on_batch(
     o: &mut Out,
 ) {
     observe_term(ctx, m, term, o);
-    let usable = match m.role {
-        Role::Secondary { .. } => true,
-        // After a rollback the sync source must hold minValid (`requiredOpTime` in
-        // `SyncSourceResolver`): a member on another branch cannot make it consistent.
-        Role::Recovering { min_valid, .. } => batch.contains_optime(min_valid),
-        _ => false,
-    };
+    // A recovering member's source holds its minValid (`can_serve`).
+    let usable = matches!(m.role, Role::Secondary { .. } | Role::Recovering { .. });
     if !usable || from != m.last_optime() {
         return;
     }
@@ -150,7 +166,12 @@ pub fn on_batch(
     }
     journal::after_oplog_change(ctx, m, o);
     let applied = m.last_optime();
-    learn_commit_point(m, commit_point.min(applied));
+    // From the sync source, the commit point is taken whatever its term, but never beyond
+    // the last entry applied (SERVER-39831: `advanceLastCommittedOpTimeAndWallTime` with
+    // `fromSyncSource`).
+    if learn_commit_point(m, commit_point.min(applied)) && !ctx.settings.is_pv0() {
+        send_heartbeats(ctx, m, o);
+    }
     if let Role::Recovering { min_valid } = m.role {
         if applied >= min_valid {
             // Caught up to minValid: consistent again (RECOVERING -> SECONDARY).
@@ -184,12 +205,14 @@ pub fn report_durable(ctx: Ctx<'_>, m: &Member, o: &mut Out) {
     }
 }
 
-/// Takes a commit point learned from elsewhere if it is newer. Callers guarantee it names
-/// an entry of this member's own oplog.
-fn learn_commit_point(m: &mut Member, commit_point: OpTime) {
-    if commit_point > m.commit_point {
+/// Takes a commit point learned from elsewhere if it is newer, and says whether it did.
+/// For a data-bearing member, callers guarantee it names an entry of its own oplog.
+fn learn_commit_point(m: &mut Member, commit_point: OpTime) -> bool {
+    let newer = commit_point > m.commit_point;
+    if newer {
         m.commit_point = commit_point;
     }
+    newer
 }
 
 /// Whether `m` passes on a progress report of `term` instead of recording it: it is a
@@ -264,51 +287,95 @@ pub fn advance_commit_point(ctx: Ctx<'_>, m: &mut Member, o: &mut Out) {
     }
 }
 
-/// The primary's heartbeat to every other member. Real heartbeats repeat every two
-/// seconds; the model sends one whenever what they carry (term, commit point) changes, and
-/// a newer heartbeat replaces an older one still in flight on the same connection: the
+/// A member's heartbeat data to every other member: its term, its commit point and
+/// whether it is primary. Real heartbeats repeat every two seconds; the model sends them
+/// when a member becomes primary and whenever the commit point it knows advances, and a
+/// newer heartbeat replaces an older one still in flight on the same connection: the
 /// network may delay or drop any copy, so repeating an unchanged heartbeat, or delivering
 /// an outdated one, reaches no new situation.
 pub fn send_heartbeats(ctx: Ctx<'_>, m: &Member, o: &mut Out) {
     let hb = Msg::Heartbeat {
         term: m.term,
         commit_point: m.commit_point,
+        primary: m.is_primary(),
     };
     send_all(ctx.peers().collect::<Vec<_>>(), &hb, o);
 }
 
-/// A member handles the primary's heartbeat: it adopts a newer term; an arbiter notes the
-/// primary it can see; a data-bearing member learns the commit point, but only if the
-/// commit point is in the term of its own last entry (`LearnCommitPointWithTermCheck` in
-/// RaftMongo.tla: otherwise its last entries may belong to a branch the commit point is
-/// not on), and never beyond its own last entry.
+/// A member handles another member's heartbeat (`_handleHeartbeatResponse`): it adopts a
+/// newer term; an arbiter notes the primary it can see. Every member learns the commit
+/// point from any member's heartbeat (`_advanceCommitPoint` with `fromSyncSource` false):
+/// - an arbiter, which holds no data, takes any newer commit point, and its last applied
+///   optime follows it ("arbiters ... consider their data trivially consistent"), so it
+///   refuses candidates behind it (`election::voter_view`; `Rules::
+///   arbiter_applied_follows_commit_point`);
+/// - a data-bearing member takes it only if it is in the term of its own last entry
+///   (`advanceLastCommittedOpTimeAndWallTime`; RaftMongo.tla's
+///   `LearnCommitPointWithTermCheck`: otherwise its last entries may belong to a branch the
+///   commit point is not on), never beyond its own last entry, and never while in
+///   ROLLBACK (the heartbeat handler skips members in STARTUP, STARTUP2 and ROLLBACK).
+///
+/// Releases before SERVER-27123 (`Rules::heartbeat_term_check`) took any newer commit
+/// point, on every member, the primary included, and before adopting the heartbeat's term
+/// (`_processReplSetMetadata_incallback`): a stale primary could acknowledge a waiting
+/// w:"majority" write on the strength of a newer term's commit point, then step down.
+///
+/// A member whose commit point advanced says so in its own heartbeats.
+#[allow(clippy::too_many_arguments)]
 pub fn on_heartbeat(
     ctx: Ctx<'_>,
     m: &mut Cow<Member>,
-    primary: MemberId,
+    sender: MemberId,
     term: Term,
     commit_point: OpTime,
+    primary: bool,
     o: &mut Out,
 ) {
+    let term_check = ctx.settings.commit_point_term_check();
+    let mut learned = !term_check && learn_from_heartbeat(ctx, m, commit_point, false, o);
     observe_term(ctx, m, term, o);
-    if term < m.term {
-        return;
+    if primary && term >= m.term && m.is_arbiter() {
+        m.to_mut().role = Role::Arbiter {
+            primary: Some(sender),
+        };
+        o.set_timer(Timer::PrimaryUnreachable, model_timeout());
     }
+    learned |= term_check && learn_from_heartbeat(ctx, m, commit_point, true, o);
+    if learned {
+        send_heartbeats(ctx, m, o);
+    }
+}
+
+/// The commit point part of a heartbeat (see `on_heartbeat`); whether it advanced.
+fn learn_from_heartbeat(
+    ctx: Ctx<'_>,
+    m: &mut Cow<Member>,
+    commit_point: OpTime,
+    term_check: bool,
+    o: &mut Out,
+) -> bool {
+    let last = m.last_optime();
     match m.role {
         Role::Arbiter { .. } => {
-            m.to_mut().role = Role::Arbiter {
-                primary: Some(primary),
-            };
-            o.set_timer(Timer::PrimaryUnreachable, model_timeout());
+            ctx.settings.rules().arbiter_applied_follows_commit_point
+                && commit_point > m.commit_point
+                && learn_commit_point(m.to_mut(), commit_point)
         }
         Role::Secondary { .. } | Role::Recovering { .. } => {
-            let last = m.last_optime();
-            let same_branch =
-                commit_point.term == last.term || !ctx.settings.variant.commit_point_term_check;
-            if same_branch && commit_point > m.commit_point {
-                learn_commit_point(m.to_mut(), commit_point.min(last));
-            }
+            let same_branch = commit_point.term == last.term || !term_check;
+            same_branch
+                && commit_point.min(last) > m.commit_point
+                && learn_commit_point(m.to_mut(), commit_point.min(last))
         }
-        _ => {}
+        // Before SERVER-27123 the primary took it too; what it can commit is its own
+        // oplog, so its commit point stops at its last entry, which may satisfy the write
+        // it waits on.
+        Role::Primary { .. } if !term_check && commit_point.min(last) > m.commit_point => {
+            let m = m.to_mut();
+            learn_commit_point(m, commit_point.min(last));
+            writes::check_waiter(ctx, m, o);
+            true
+        }
+        Role::Primary { .. } | Role::Rollback { .. } => false,
     }
 }

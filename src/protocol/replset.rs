@@ -5,6 +5,7 @@
 //! `repl_set_config_checks.cpp` and `member_config.cpp`).
 
 use super::types::{MemberId, OpTime, Position, Term, WriteConcern};
+use super::version::{MongoVersion, Rules};
 use std::fmt;
 
 /// MongoDB's limits (docs/protocol.md §1).
@@ -79,6 +80,7 @@ pub enum ConfigError {
     ArbiterPriority { member: MemberId },
     PriorityOutOfRange { member: MemberId },
     NoVoters,
+    NoElectable,
 }
 
 impl fmt::Display for ConfigError {
@@ -114,6 +116,10 @@ impl fmt::Display for ConfigError {
                 "member {member} has a priority outside 0..={MAX_PRIORITY}"
             ),
             ConfigError::NoVoters => write!(f, "the replica set has no voting members"),
+            ConfigError::NoElectable => write!(
+                f,
+                "no member could ever be primary: MongoDB requires at least one data-bearing (non-arbiter) member with priority > 0"
+            ),
         }
     }
 }
@@ -176,6 +182,11 @@ impl ReplicaSetConfig {
         }
         if voters > MAX_VOTING_MEMBERS {
             return Err(ConfigError::TooManyVoters(voters));
+        }
+        // `ReplSetConfig::validate`: "Replica set configuration must contain at least one
+        // non-arbiter member with priority > 0".
+        if !self.members.iter().any(MemberConfig::is_electable) {
+            return Err(ConfigError::NoElectable);
         }
         Ok(())
     }
@@ -255,9 +266,13 @@ impl Default for Pv0Settings {
     }
 }
 
-/// Everything one model fixes: the set, the client's workload, the faults and the bounds.
+/// Everything one model fixes: the release whose rules it follows, the set, the client's
+/// workload, the faults and the bounds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
+    /// The MongoDB release (`mongodb_version`), and the rules it implies.
+    version: MongoVersion,
+    rules: Rules,
     pub protocol: Protocol,
     /// Used only under protocol version 0.
     pub pv0: Pv0Settings,
@@ -289,6 +304,13 @@ pub struct Settings {
     pub loss_steps: bool,
     /// `settings.chainingAllowed`: whether a secondary may sync from another secondary.
     pub chaining_allowed: bool,
+    /// A reduction that removes behaviours: a sync source answers a `getMore` with every
+    /// entry it has after the fetcher's position, in one batch, instead of with a batch
+    /// that may end after any of them (MongoDB's batches are bounded in size; RaftMongo.tla's
+    /// `AppendOplog` appends any prefix). Off by default (`batches = "whole"` in a model
+    /// file): it hides the interleavings in which a fetcher is part-way through what its
+    /// source had (REPORT.md, "Batches").
+    pub whole_batches: bool,
     /// Exploration stops at states where some member's term exceeds this bound.
     pub max_term: Term,
     /// The safety mechanisms in force (all of them, unless a bug variant is asked for).
@@ -330,6 +352,29 @@ impl Default for Variant {
 impl Settings {
     pub fn is_pv0(&self) -> bool {
         self.protocol == Protocol::Pv0
+    }
+
+    pub fn version(&self) -> MongoVersion {
+        self.version
+    }
+
+    /// The rules of the release the model follows.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Follows the rules of another release.
+    pub fn set_version(&mut self, version: MongoVersion) {
+        self.version = version;
+        self.rules = Rules::of(version);
+    }
+
+    /// Whether a data-bearing member learns a commit point from a heartbeat only when it
+    /// is in the term of its own last entry (`Rules::heartbeat_term_check`; the bug variant
+    /// `commit_point_term_check = false` gives any release the rule of the releases before
+    /// SERVER-27123).
+    pub fn commit_point_term_check(&self) -> bool {
+        self.variant.commit_point_term_check && self.rules.heartbeat_term_check
     }
 
     /// Whether journaling is a step of its own. A volatile tail is lost only in a crash;
@@ -375,6 +420,8 @@ impl Settings {
     /// faults, terms up to 3.
     pub fn new(members: Vec<MemberConfig>) -> Self {
         Settings {
+            version: MongoVersion::NEWEST,
+            rules: Rules::of(MongoVersion::NEWEST),
             protocol: Protocol::Pv1,
             pv0: Pv0Settings::default(),
             replset: ReplicaSetConfig::new(members),
@@ -388,6 +435,7 @@ impl Settings {
             message_loss: false,
             loss_steps: false,
             chaining_allowed: true,
+            whole_batches: false,
             max_term: Term(3),
             variant: Variant::default(),
         }

@@ -5,16 +5,19 @@
 //! A member whose last entry is missing at a sync source further ahead has written, or
 //! replicated, a branch of history the set did not keep. It finds the common point — the
 //! last optime both oplogs share — removes every entry after it, writes the removed
-//! entries to its rollback files, and goes ROLLBACK, then RECOVERING until it has
-//! replicated up to the source's last optime at the time of the rollback (`minValid`),
-//! then SECONDARY.
+//! entries to its rollback files, and goes ROLLBACK. Then, as the release's rollback
+//! method has it (`version::RollbackMethod`): before 4.0 (rollback via refetch) RECOVERING
+//! until it has replicated up to the source's last optime at the time of the rollback
+//! (`minValid`), then SECONDARY; from 4.0 (recover to a timestamp) SECONDARY at once.
 
+use super::election;
 use super::journal;
 use super::member::{Ctx, Member, Role};
 use super::messages::Timer;
 use super::node::Out;
 use super::replication;
 use super::types::{OpTime, Oplog};
+use super::version::RollbackMethod;
 use stateright::actor::model_timeout;
 use std::borrow::Cow;
 
@@ -42,28 +45,43 @@ pub fn must_roll_back(mine: OpTime, source_last: OpTime, source_holds_mine: bool
 /// The fetcher rolls back against its sync source's oplog: truncate to the common point,
 /// record what was removed, and wait in ROLLBACK. The model does not refuse to roll back
 /// past the commit point (MongoDB would abort): the property
-/// `committed_never_rolled_back` is there to catch it.
+/// `committed_never_rolled_back` is there to catch it. Only a rollback via refetch needs
+/// `minValid` afterwards; a recovery to a timestamp is consistent at the common point.
 pub fn start_rollback(ctx: Ctx<'_>, m: &mut Member, source_oplog: &Oplog, o: &mut Out) {
     let common = common_point(&m.oplog, source_oplog);
     let removed = m.oplog.truncate_after(common);
-    m.rollback_file.extend(removed);
-    m.role = Role::Rollback {
-        min_valid: source_oplog.last_optime(),
+    // A member may roll the same entry back more than once (fetch it again from a member
+    // still on the old branch, then meet the new one); its rollback files record each
+    // entry once, so that they stay finite.
+    for entry in removed {
+        if !m.rollback_file.contains(&entry) {
+            m.rollback_file.push(entry);
+        }
+    }
+    let min_valid = match ctx.settings.rules().rollback {
+        RollbackMethod::Refetch => source_oplog.last_optime(),
+        RollbackMethod::RecoverToTimestamp => OpTime::NULL,
     };
+    m.role = Role::Rollback { min_valid };
     // The truncation is durable: what was removed does not come back in a crash.
     journal::after_oplog_change(ctx, m, o);
     o.cancel_timer(Timer::Election);
     o.set_timer(Timer::FinishRollback, model_timeout());
 }
 
-/// Rollback is done: the member goes RECOVERING and fetches again until it reaches
-/// `minValid`.
+/// Rollback is done. After a rollback via refetch (3.6 and older) the member goes
+/// RECOVERING and fetches again until it reaches `minValid`; after a recovery to a
+/// timestamp (4.0 and newer) it goes straight back to SECONDARY
+/// (`RollbackImpl::_transitionFromRollbackToSecondary`).
 pub fn on_finish_rollback(ctx: Ctx<'_>, m: &mut Cow<Member>, o: &mut Out) {
     let Role::Rollback { min_valid } = m.role else {
         return;
     };
     let m = m.to_mut();
-    m.role = Role::Recovering { min_valid };
+    match ctx.settings.rules().rollback {
+        RollbackMethod::Refetch => m.role = Role::Recovering { min_valid },
+        RollbackMethod::RecoverToTimestamp => election::become_secondary(ctx, m, o),
+    }
     replication::open_queries(ctx, m, o);
 }
 

@@ -78,15 +78,16 @@ pub fn scenario(spec: &ModelSpec) -> String {
             bounds.max_term, bounds.max_oplog_len
         );
     }
-    let mut parts = vec![format!(
-        "{} write{} with {}",
-        settings.writes,
-        if settings.writes == 1 { "" } else { "s" },
-        settings.write_concern
-    )];
-    if settings.j {
-        parts[0].push_str(", j:true");
-    }
+    let mut parts = vec![
+        format!("MongoDB {}", settings.version()),
+        format!(
+            "{} write{} with {}{}",
+            settings.writes,
+            if settings.writes == 1 { "" } else { "s" },
+            settings.write_concern,
+            if settings.j { ", j:true" } else { "" }
+        ),
+    ];
     if !settings.wc_majority_journal_default {
         parts.push("writeConcernMajorityJournalDefault false".to_string());
     }
@@ -107,6 +108,9 @@ pub fn scenario(spec: &ModelSpec) -> String {
     }
     if !settings.chaining_allowed {
         parts.push("no chaining".to_string());
+    }
+    if settings.whole_batches {
+        parts.push("whole batches".to_string());
     }
     if settings.is_pv0() {
         let pv0 = &settings.pv0;
@@ -433,6 +437,8 @@ struct JsonModel<'a> {
     file: String,
     description: &'a str,
     granularity: &'static str,
+    /// The release whose rules the model follows (actor level; null at the atomic level).
+    mongodb_version: Option<String>,
     set: String,
     complete: bool,
     /// The limit that stopped exploration, or null.
@@ -519,6 +525,10 @@ fn json_model<M: Narrated>(r: &ModelResult<M>) -> JsonModel<'_> {
         granularity: match r.spec.granularity {
             Granularity::Actor => "actor",
             Granularity::Atomic(_) => "atomic",
+        },
+        mongodb_version: match r.spec.granularity {
+            Granularity::Actor => Some(r.spec.settings.version().to_string()),
+            Granularity::Atomic(_) => None,
         },
         set: r.spec.settings.replset.shape(),
         complete: r.complete,
