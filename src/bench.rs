@@ -147,20 +147,17 @@ pub fn measure(
     }
     let started = Instant::now();
     let output = command.output().map_err(|e| {
-        Error::Usage(format!(
-            "cannot run {} for benchmark {}: {e}",
-            exe.display(),
-            benchmark.name
-        ))
+        Error::io(
+            format!("run {} for benchmark {}", exe.display(), benchmark.name),
+            e,
+        )
     })?;
     let wall = started.elapsed().as_secs_f64();
     let failed = |why: String| {
-        Error::Usage(format!(
-            "benchmark {} ({}) {why}: {}",
-            benchmark.name,
-            file.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
+        Error::io(
+            format!("run benchmark {} ({})", benchmark.name, file.display()),
+            format!("{why}: {}", String::from_utf8_lossy(&output.stderr).trim()),
+        )
     };
     let report: serde_json::Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| failed(format!("gave no JSON report ({e})")))?;
@@ -187,35 +184,4 @@ pub fn measure(
         ok: report["ok"].as_bool() == Some(true),
         outcomes,
     })
-}
-
-/// This process's peak resident memory (`VmHWM`), where the system reports it (Linux).
-pub fn peak_memory_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-/// The machine the benchmarks ran on: CPU model, cores, memory.
-pub fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let memory = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
-            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(format!(", {:.0} GiB", kib as f64 / (1024.0 * 1024.0)))
-        })
-        .unwrap_or_default();
-    format!("{cpu}, {cores} cores{memory}")
 }

@@ -1,85 +1,35 @@
 //! Exploring a model: exhaustive verdicts, and the shortest counterexample for every
 //! property that fails.
 //!
-//! The exhaustive run is stateright's depth-first checker (one 64-bit fingerprint per
-//! state). stateright reports, for a violated property, whichever violating path it met
-//! last (docs/stateright.md defect 1), so the counterexample shown to the user comes from a
-//! separate breadth-first search from the initial state that stops at the first state
-//! violating the property: the shortest path to a violation.
+//! The exhaustive run is replcheck's own search (`search`: depth-first on every thread,
+//! one 64-bit fingerprint per state, and an exact account of why it stopped). It reports
+//! whether each property was hit, not how; the counterexample shown to the user comes
+//! from a separate breadth-first search from the initial state that stops at the first
+//! state violating the property: the shortest path to a violation.
 //!
-//! A run is `complete` only when the checker ran out of states to explore: every verdict
-//! of a complete run is exhaustive within the model's bounds. stateright says nothing when
-//! it stops early (defect 8), so this module never lets it stop early: it never finishes
-//! on discoveries alone.
+//! A run is `complete` only when the search ran out of states to explore: every verdict of
+//! a complete run is exhaustive within the model's bounds. A limit that cut it short makes
+//! what it had not decided `inconclusive`.
+//!
+//! For embedders, [`check`] runs a model file's spec (or a [`ModelSpec`] built in Rust)
+//! and [`breadth_first`] and [`find`] walk a level's states directly.
 
-use crate::config::{Expected, Granularity, ModelSpec};
-use crate::protocol::atomic::{self, AtomicModel};
-use crate::protocol::model::ReplicaSetModel;
-use crate::protocol::properties::{Kind, PropertySpec};
-use crate::protocol::symmetry;
+use crate::config::{Expected, ModelSpec};
+use crate::level::{Kind, Level, Property, PropertyInfo};
 use crate::search::{self, Budget, Live, Search, Stop};
 use stateright::Model;
-use std::collections::HashMap;
-use std::fmt::Debug;
-use std::hash::{Hash, Hasher};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::Hash;
 use std::time::{Duration, Instant};
 
-/// A level of the model the checker explores: the actor level (`ReplicaSetModel`, members
-/// exchanging messages) or the atomic level (`AtomicModel`, MongoStaticRaft's steps). It
-/// says which properties it defines and how to reduce by symmetry.
-pub trait Level:
-    Model<
-        State: Clone + Debug + Hash + Eq + Send + Sync + 'static,
-        Action: Clone + Debug + PartialEq + Send + Sync + 'static,
-    > + Clone
-    + Send
-    + Sync
-    + 'static
-{
-    /// `property`'s condition at this level, if it is defined here.
-    fn condition(property: &PropertySpec) -> Option<fn(&Self, &Self::State) -> bool>;
-    /// The canonical state of `state`'s class of renamings of identical members.
-    fn representative(state: &Self::State) -> Self::State;
-    /// The 64-bit fingerprint a search tells states apart by.
-    fn fingerprint(state: &Self::State) -> u64 {
-        search::fingerprint(state)
-    }
-}
-
-impl Level for ReplicaSetModel {
-    fn condition(property: &PropertySpec) -> Option<fn(&Self, &Self::State) -> bool> {
-        property.actor
-    }
-
-    fn representative(state: &Self::State) -> Self::State {
-        symmetry::representative(state)
-    }
-
-    /// Not stateright's `Hash` for actor states, which merges states whose timers differ
-    /// only in which member holds them (`model::hash_state`).
-    fn fingerprint(state: &Self::State) -> u64 {
-        let mut hasher = search::hasher();
-        crate::protocol::model::hash_state(state, &mut hasher);
-        hasher.finish()
-    }
-}
-
-impl Level for AtomicModel {
-    fn condition(property: &PropertySpec) -> Option<fn(&Self, &Self::State) -> bool> {
-        property.atomic
-    }
-
-    fn representative(state: &Self::State) -> Self::State {
-        atomic::representative(state)
-    }
-}
+pub use crate::level::Trace;
 
 /// How to run the checker.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
     pub threads: usize,
     /// Explore one state per class of states that differ only by a renaming of
-    /// identically configured members (`protocol::symmetry`).
+    /// identically configured members (`Level::representative`).
     pub symmetry: bool,
     /// Stop after generating this many states (the run is then incomplete).
     pub max_states: Option<usize>,
@@ -167,44 +117,25 @@ impl Outcome {
     }
 }
 
-/// A path through the model: the actions taken and the states they lead to (the first
-/// state is the initial state).
-#[derive(Clone)]
-pub struct Trace<M: Level = ReplicaSetModel> {
-    pub states: Vec<M::State>,
-    pub actions: Vec<M::Action>,
-    /// Whether no shorter path reaches such a state (true for every trace this module
-    /// builds: they come from a breadth-first search).
-    pub shortest: bool,
-}
-
-impl<M: Level> Trace<M> {
-    /// The Explorer's path to the last state: the initial state's index and each action's
-    /// index among the actions the model offers at that step (`#/steps/...`).
-    pub fn explorer_path(&self, model: &M) -> String {
-        let mut parts = vec!["0".to_string()];
-        for (state, action) in self.states.iter().zip(&self.actions) {
-            let mut actions = Vec::new();
-            model.actions(state, &mut actions);
-            let i = actions
-                .iter()
-                .position(|a| a == action)
-                .expect("a trace's action is offered by its state");
-            parts.push(i.to_string());
-        }
-        parts.join("/")
-    }
-}
-
 /// One property's result in one model.
-#[derive(Clone)]
-pub struct PropertyResult<M: Level = ReplicaSetModel> {
-    pub property: &'static PropertySpec,
+pub struct PropertyResult<M: Level> {
+    pub property: &'static Property<M>,
     pub expected: Expected,
     pub outcome: Outcome,
     /// The shortest counterexample (for a violation) or witness (for a reachable
     /// sometimes-property that was expected unreachable).
     pub trace: Option<Trace<M>>,
+}
+
+impl<M: Level> Clone for PropertyResult<M> {
+    fn clone(&self) -> Self {
+        PropertyResult {
+            property: self.property,
+            expected: self.expected,
+            outcome: self.outcome,
+            trace: self.trace.clone(),
+        }
+    }
 }
 
 impl<M: Level> PropertyResult<M> {
@@ -214,7 +145,7 @@ impl<M: Level> PropertyResult<M> {
 }
 
 /// One model's run.
-pub struct ModelResult<M: Level = ReplicaSetModel> {
+pub struct ModelResult<M: Level> {
     pub spec: ModelSpec,
     pub model: M,
     /// Every state within the model's bounds was explored: no limit cut the run short.
@@ -238,28 +169,50 @@ impl<M: Level> ModelResult<M> {
 }
 
 /// Runs `$body` with `$r` bound to the run's result, whatever its level.
+#[macro_export]
 macro_rules! on_run {
     ($run:expr, $r:ident => $body:expr) => {
+        $crate::levels!(__on_run { $run, $r, $body })
+    };
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __on_run {
+    ({ $run:expr, $r:ident, $body:expr } $($variant:ident => $ty:ty),*) => {
         match $run {
-            $crate::check::Run::Actor($r) => $body,
-            $crate::check::Run::Atomic($r) => $body,
+            $($crate::check::Run::$variant($r) => $body,)*
         }
     };
 }
-pub(crate) use on_run;
+pub use on_run;
 
-/// One model's run, at whichever level its file asks for.
-pub enum Run {
-    Actor(ModelResult<ReplicaSetModel>),
-    Atomic(ModelResult<AtomicModel>),
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __define_run {
+    ({} $($variant:ident => $ty:ty),*) => {
+        /// One model's run, at whichever level its file asks for.
+        pub enum Run {
+            $($variant(ModelResult<$ty>),)*
+        }
+
+        $(
+            impl From<ModelResult<$ty>> for Run {
+                fn from(r: ModelResult<$ty>) -> Run {
+                    Run::$variant(r)
+                }
+            }
+        )*
+    };
 }
+crate::levels!(__define_run {});
 
 impl Run {
     /// The actor-level result, if the model is at the actor level.
-    pub fn into_actor(self) -> Option<ModelResult> {
+    pub fn into_actor(self) -> Option<ModelResult<crate::level::actor::ReplicaSetModel>> {
         match self {
             Run::Actor(r) => Some(r),
-            Run::Atomic(_) => None,
+            _ => None,
         }
     }
 
@@ -290,11 +243,11 @@ impl Run {
     }
 
     /// Each property's outcome, with whether its trace (if any) is proven shortest.
-    pub fn outcomes(&self) -> Vec<(&'static PropertySpec, Outcome, Option<bool>)> {
+    pub fn outcomes(&self) -> Vec<(PropertyInfo, Outcome, Option<bool>)> {
         on_run!(self, r => r
             .properties
             .iter()
-            .map(|p| (p.property, p.outcome, p.trace.as_ref().map(|t| t.shortest)))
+            .map(|p| (p.property.info, p.outcome, p.trace.as_ref().map(|t| t.shortest)))
             .collect())
     }
 
@@ -310,23 +263,23 @@ impl Run {
 /// Explores a model exhaustively, at the level its file names, and decides every
 /// property.
 pub fn check(spec: &ModelSpec, options: Options) -> Run {
-    match spec.granularity {
-        Granularity::Actor => Run::Actor(explore(
-            ReplicaSetModel::new(spec.settings.clone()),
-            spec,
-            options,
-        )),
-        Granularity::Atomic(bounds) => Run::Atomic(explore(
-            AtomicModel::new(spec.settings.clone(), bounds),
-            spec,
-            options,
-        )),
-    }
+    crate::with_level!(spec.level, M => {
+        Run::from(explore(M::build(&spec.settings, &spec.level), spec, options))
+    })
 }
 
 /// Explores `model` exhaustively and decides every property `spec` expects something of.
 pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelResult<M> {
     let started = Instant::now();
+    let properties: Vec<(&'static Property<M>, Expected)> = spec
+        .expectations
+        .iter()
+        .map(|(info, expected)| {
+            let property =
+                M::find_property(info.name).expect("a model's properties are its level's");
+            (property, *expected)
+        })
+        .collect();
     let budget = Budget {
         started: Some(started),
         timeout: options.timeout,
@@ -334,11 +287,10 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
     };
     let search = Search {
         model: &model,
-        targets: spec
-            .expectations
+        targets: properties
             .iter()
             .map(|&(property, _)| {
-                Box::new(move |m: &M, s: &M::State| is_target(m, property, s))
+                Box::new(move |m: &M, s: &M::State| property.is_target(m, s))
                     as Box<dyn Fn(&M, &M::State) -> bool + Sync>
             })
             .collect(),
@@ -363,12 +315,11 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
     drop(search);
     let complete = found.stop.is_none();
 
-    let mut properties: Vec<PropertyResult<M>> = spec
-        .expectations
+    let mut properties: Vec<PropertyResult<M>> = properties
         .iter()
         .zip(&found.hits)
         .map(|(&(property, expected), &hit)| {
-            let outcome = match (property.kind, hit, complete) {
+            let outcome = match (property.info.kind, hit, complete) {
                 (Kind::Always, true, _) => Outcome::Violated,
                 (Kind::Sometimes, true, _) => Outcome::Reachable,
                 (_, false, false) => Outcome::Inconclusive,
@@ -391,7 +342,7 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
                 || (p.outcome == Outcome::Reachable && p.expected == Expected::Unreachable)
         })
         .collect();
-    let targets: Vec<&PropertySpec> = wanted.iter().map(|&i| properties[i].property).collect();
+    let targets: Vec<&Property<M>> = wanted.iter().map(|&i| properties[i].property).collect();
     let limits = TraceLimits {
         budget,
         max_states: options.max_states,
@@ -469,20 +420,9 @@ pub struct TraceLimits {
     pub max_states: Option<usize>,
 }
 
-/// Whether a state is what the search for `property` looks for: a violation of an
-/// always-property, a witness of a sometimes-property.
-pub fn is_target<M: Level>(model: &M, property: &PropertySpec, state: &M::State) -> bool {
-    let condition = M::condition(property).expect("a model's properties are defined at its level");
-    let holds = condition(model, state);
-    match property.kind {
-        Kind::Always => !holds,
-        Kind::Sometimes => holds,
-    }
-}
-
 /// Breadth-first search from the initial state for the nearest state where `property`
 /// fails (or, for a sometimes-property, holds), keeping one parent link per state.
-pub fn shortest_trace<M: Level>(model: &M, property: &PropertySpec) -> Option<Trace<M>> {
+pub fn shortest_trace<M: Level>(model: &M, property: &Property<M>) -> Option<Trace<M>> {
     shortest_traces(model, &[property], false, 1)
         .pop()
         .flatten()
@@ -491,7 +431,7 @@ pub fn shortest_trace<M: Level>(model: &M, property: &PropertySpec) -> Option<Tr
 /// `shortest_traces_within` without limits.
 pub fn shortest_traces<M: Level>(
     model: &M,
-    properties: &[&PropertySpec],
+    properties: &[&Property<M>],
     up_to_symmetry: bool,
     threads: usize,
 ) -> Vec<Option<Trace<M>>> {
@@ -514,7 +454,7 @@ pub fn shortest_traces<M: Level>(
 /// first state it meets of each class, and the trace replays the actions taken from it.
 pub fn shortest_traces_within<M: Level>(
     model: &M,
-    properties: &[&PropertySpec],
+    properties: &[&Property<M>],
     up_to_symmetry: bool,
     threads: usize,
     limits: TraceLimits,
@@ -544,7 +484,7 @@ pub fn shortest_traces_within<M: Level>(
         for (property, trace) in properties.iter().zip(traces.iter_mut()) {
             if trace.is_none() {
                 if let Some((found, _)) =
-                    frontier.iter().find(|(_, s)| is_target(model, property, s))
+                    frontier.iter().find(|(_, s)| property.is_target(model, s))
                 {
                     *trace = Some(rebuild(model, &parents, *found));
                 }
@@ -632,26 +572,73 @@ fn rebuild<M: Level>(
         fp = *parent;
     }
     indices.reverse();
-    let mut state = model
-        .init_states()
-        .into_iter()
-        .next()
-        .expect("the model has an initial state");
-    let mut states = vec![state.clone()];
-    let mut taken = Vec::new();
-    for i in indices {
-        let mut actions = Vec::new();
+    let mut trace = crate::level::follow(model, 0, &indices, crate::level::Disabled::Fail)
+        .expect("a recorded step replays");
+    trace.shortest = true;
+    trace
+}
+
+/// Visits, breadth-first from `starts`, every transition through actions `allowed`
+/// accepts within the model's bounds (`visit(before, action, after)`), each state's
+/// successors once (states are told apart by fingerprint, without symmetry). Returns the
+/// number of states seen. What a test or an embedder uses to ask "is there a step that
+/// ..." of a level.
+pub fn breadth_first<M: Level>(
+    model: &M,
+    starts: Vec<M::State>,
+    allowed: impl Fn(&M::Action) -> bool,
+    mut visit: impl FnMut(&M::State, &M::Action, &M::State),
+) -> usize {
+    let mut seen: HashSet<u64> = starts.iter().map(M::fingerprint).collect();
+    let mut queue: VecDeque<M::State> = starts.into();
+    let mut actions = Vec::new();
+    while let Some(state) = queue.pop_front() {
+        actions.clear();
         model.actions(&state, &mut actions);
-        let action = actions.swap_remove(i);
-        state = model
-            .next_state(&state, action.clone())
-            .expect("a recorded step replays");
-        states.push(state.clone());
-        taken.push(action);
+        for action in actions.drain(..).filter(|a| allowed(a)) {
+            let Some(next) = model.next_state(&state, action.clone()) else {
+                continue;
+            };
+            if !model.within_boundary(&next) {
+                continue;
+            }
+            visit(&state, &action, &next);
+            if seen.insert(M::fingerprint(&next)) {
+                queue.push_back(next);
+            }
+        }
     }
-    Trace {
-        states,
-        actions: taken,
-        shortest: true,
+    seen.len()
+}
+
+/// The first state, breadth-first from `starts` through actions `allowed` accepts, within
+/// the model's bounds, that satisfies `goal`; `None` if no reachable state does.
+pub fn find<M: Level>(
+    model: &M,
+    starts: Vec<M::State>,
+    allowed: impl Fn(&M::Action) -> bool,
+    goal: impl Fn(&M::State) -> bool,
+) -> Option<M::State> {
+    if let Some(found) = starts.iter().find(|s| goal(s)) {
+        return Some(found.clone());
     }
+    let mut seen: HashSet<u64> = starts.iter().map(M::fingerprint).collect();
+    let mut queue: VecDeque<M::State> = starts.into();
+    let mut actions = Vec::new();
+    while let Some(state) = queue.pop_front() {
+        actions.clear();
+        model.actions(&state, &mut actions);
+        for action in actions.drain(..).filter(|a| allowed(a)) {
+            let Some(next) = model.next_state(&state, action) else {
+                continue;
+            };
+            if model.within_boundary(&next) && seen.insert(M::fingerprint(&next)) {
+                if goal(&next) {
+                    return Some(next);
+                }
+                queue.push_back(next);
+            }
+        }
+    }
+    None
 }

@@ -2,16 +2,13 @@
 
 use crate::bench;
 use crate::check::{self, Options};
-use crate::config::{self, Granularity, ModelSpec};
+use crate::config::{self, ModelSpec};
 use crate::error::{exit, Error};
 use crate::explorer;
-use crate::protocol::atomic::AtomicModel;
-use crate::protocol::model::ReplicaSetModel;
+use crate::level::{self, Level};
 use crate::replay;
 use crate::report;
-use crate::search;
 use clap::{Parser, Subcommand, ValueEnum};
-use stateright::Model;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -201,8 +198,8 @@ fn positive_number(text: &str) -> Result<f64, String> {
 fn memory_limit(gib: Option<f64>) -> Option<u64> {
     match gib {
         Some(gib) => Some((gib * (1u64 << 30) as f64) as u64),
-        None => search::memory::available_bytes()
-            .map(|free| search::memory::resident_bytes().unwrap_or(0) + free / 4 * 3),
+        None => crate::sys::available_bytes()
+            .map(|free| crate::sys::resident_bytes().unwrap_or(0) + free / 4 * 3),
     }
 }
 
@@ -223,9 +220,7 @@ fn start_explorer<M>(
     at: SocketAddr,
 ) -> (std::thread::JoinHandle<()>, Box<explorer::PathExists>)
 where
-    M: Model + Send + Sync + 'static,
-    M::State: std::fmt::Debug + std::hash::Hash + Send + Sync + Clone + PartialEq,
-    M::Action: std::fmt::Debug + Send + Sync + Clone + PartialEq,
+    M: Level,
 {
     let model = make();
     let stateright = std::thread::spawn(move || {
@@ -241,24 +236,11 @@ where
 /// Whether `path` (an initial state's index, then an action's index per step) leads to a
 /// state of `model`, replayed as the Explorer replays it: an action that changes nothing
 /// leaves the state as it was.
-fn path_exists<M: Model>(model: &M, path: &[usize]) -> bool {
+fn path_exists<M: Level>(model: &M, path: &[usize]) -> bool {
     let Some((&init, steps)) = path.split_first() else {
         return true;
     };
-    let Some(mut state) = model.init_states().into_iter().nth(init) else {
-        return false;
-    };
-    for &index in steps {
-        let mut actions = Vec::new();
-        model.actions(&state, &mut actions);
-        let Some(action) = actions.into_iter().nth(index) else {
-            return false;
-        };
-        if let Some(next) = model.next_state(&state, action) {
-            state = next;
-        }
-    }
-    true
+    level::follow(model, init, steps, level::Disabled::Stay).is_ok()
 }
 
 /// The commit the working tree is at, and whether it has changes on top other than
@@ -343,10 +325,8 @@ fn trace_start(model_file: &std::path::Path, trace: &std::path::Path) -> Result<
 }
 
 fn write_junit(results: &[check::Run], file: &std::path::Path) -> Result<(), Error> {
-    let failed = |e: std::io::Error| Error::Output {
-        what: format!("the JUnit report {}", file.display()),
-        reason: e.to_string(),
-    };
+    let failed =
+        |e: std::io::Error| Error::io(format!("write the JUnit report {}", file.display()), e);
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(failed)?;
     }
@@ -357,10 +337,7 @@ fn write_junit(results: &[check::Run], file: &std::path::Path) -> Result<(), Err
 }
 
 fn output_error(e: std::io::Error) -> Error {
-    Error::Output {
-        what: "the report".into(),
-        reason: e.to_string(),
-    }
+    Error::io("write the report", e)
 }
 
 /// Runs a command and returns the exit code.
@@ -395,10 +372,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             };
             let results: Vec<_> = specs.iter().map(|s| check::check(s, options)).collect();
             if let Some(dir) = &trace_dir {
-                report::tracefile::write_all(&results, dir).map_err(|e| Error::Output {
-                    what: format!("trace files in {}", dir.display()),
-                    reason: e.to_string(),
-                })?;
+                report::tracefile::write_all(&results, dir)
+                    .map_err(|e| Error::io(format!("write trace files in {}", dir.display()), e))?;
             }
             if let Some(file) = &junit {
                 write_junit(&results, file)?;
@@ -411,8 +386,10 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let mut out = stdout.lock();
             match format {
                 Format::Text => report::text(&results, options.threads, text_options, &mut out)
-                    .and_then(|()| report::peak_memory_line(bench::peak_memory_bytes(), &mut out)),
-                Format::Json => report::json(&results, bench::peak_memory_bytes(), &mut out),
+                    .and_then(|()| {
+                        report::peak_memory_line(crate::sys::peak_memory_bytes(), &mut out)
+                    }),
+                Format::Json => report::json(&results, crate::sys::peak_memory_bytes(), &mut out),
             }
             .and_then(|()| out.flush())
             .map_err(output_error)?;
@@ -436,13 +413,13 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 counts = vec![1, self::threads(None)];
             }
             counts.dedup();
-            let exe = std::env::current_exe()
-                .map_err(|e| Error::Usage(format!("cannot find replcheck's executable: {e}")))?;
-            let root = std::env::current_dir()
-                .map_err(|e| Error::Usage(format!("cannot read the current directory: {e}")))?;
+            let exe =
+                std::env::current_exe().map_err(|e| Error::io("find replcheck's executable", e))?;
+            let root =
+                std::env::current_dir().map_err(|e| Error::io("read the current directory", e))?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            report::bench_header(&bench::machine(), &mut out).map_err(output_error)?;
+            report::bench_header(&crate::sys::machine(), &mut out).map_err(output_error)?;
             let mut measured = Vec::new();
             for b in benchmarks {
                 for &t in &counts {
@@ -491,20 +468,12 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                     }
                 },
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => {
-                    return Err(Error::Usage(format!(
-                        "cannot read {}: {e}",
-                        output.display()
-                    )))
-                }
+                Err(e) => return Err(Error::io(format!("read {}", output.display()), e)),
             };
             let bench = bench
                 .map(|file| {
                     std::fs::read_to_string(&file).map_err(|e| {
-                        Error::Usage(format!(
-                            "cannot read the benchmark table {}: {e}",
-                            file.display()
-                        ))
+                        Error::io(format!("read the benchmark table {}", file.display()), e)
                     })
                 })
                 .transpose()?;
@@ -520,11 +489,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let started = std::time::Instant::now();
             let results: Vec<_> = specs.iter().map(|s| check::check(s, options)).collect();
             let provenance = report::markdown::Provenance {
-                machine: bench::machine(),
+                machine: crate::sys::machine(),
                 commit: commit(),
                 threads: options.threads,
                 seconds: started.elapsed().as_secs_f64(),
-                peak_memory_bytes: bench::peak_memory_bytes(),
+                peak_memory_bytes: crate::sys::peak_memory_bytes(),
             };
             let text = report::markdown::document(
                 &results,
@@ -532,10 +501,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 bench.as_deref(),
                 kept.as_deref(),
             );
-            std::fs::write(&output, text).map_err(|e| Error::Output {
-                what: output.display().to_string(),
-                reason: e.to_string(),
-            })?;
+            std::fs::write(&output, text)
+                .map_err(|e| Error::io(format!("write {}", output.display()), e))?;
             eprintln!(
                 "{} rewritten: {} models in {:.1} s",
                 output.display(),
@@ -569,18 +536,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let addr = listener.local_addr().map_err(refused(addr.to_string()))?;
             let private = explorer::private_address().map_err(refused("127.0.0.1".into()))?;
             let threads = threads(requested);
-            let (stateright, path_exists) = match spec.granularity {
-                Granularity::Actor => start_explorer(
-                    || ReplicaSetModel::new(spec.settings.clone()),
-                    threads,
-                    private,
-                ),
-                Granularity::Atomic(bounds) => start_explorer(
-                    || AtomicModel::new(spec.settings.clone(), bounds),
-                    threads,
-                    private,
-                ),
-            };
+            let (stateright, path_exists) = crate::with_level!(spec.level, M => start_explorer(
+                || M::build(&spec.settings, &spec.level),
+                threads,
+                private,
+            ));
             match &start {
                 Some(path) => eprintln!(
                     "Explorer for {} on http://{addr}/, opening at the trace (http://{addr}/#/steps/{path}) — press Ctrl-C to stop",

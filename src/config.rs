@@ -12,9 +12,9 @@
 //! "atomic"` for its bounds); a message with nothing in the file to point at (no members
 //! at all) names the file alone.
 
-use crate::error::Error;
-use crate::protocol::atomic::{self, AtomicBounds};
-use crate::protocol::properties::{self, Kind, PropertySpec};
+use crate::error::{Error, Position};
+use crate::level::atomic::{self, AtomicBounds};
+use crate::level::{levels_defining, Kind, LevelSpec, PropertyInfo};
 use crate::protocol::replset::{
     ConfigError, MemberConfig, Protocol, Pv0Settings, Settings, Variant, MAX_MEMBERS,
     MAX_VOTING_MEMBERS,
@@ -67,17 +67,8 @@ struct Pv0Table {
 }
 
 /// `[variant]`: bug variants, each switching off one safety mechanism (README, "Bug
-/// variants"). Absent keys keep MongoDB's behaviour.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [variant] table")]
-struct VariantTable {
-    own_term_commit_rule: Option<Spanned<bool>>,
-    durable_vote: Option<Spanned<bool>>,
-    arbiters_may_stand: Option<Spanned<bool>>,
-    unelectable_may_stand: Option<Spanned<bool>>,
-    commit_point_term_check: Option<Spanned<bool>>,
-    fetch_consistency_check: Option<Spanned<bool>>,
-}
+/// variants"), keyed by `Variant::KEYS`. Absent keys keep MongoDB's behaviour.
+type VariantTable = BTreeMap<Spanned<String>, Spanned<bool>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a [[members]] table")]
@@ -280,8 +271,8 @@ struct Source<'a> {
 impl Source<'_> {
     /// An error about the key or value at `span`: `FILE: line L, column C: reason`.
     fn at(&self, span: Span, reason: impl fmt::Display) -> Error {
-        let (line, col) = line_col(self.text, span.start);
-        Error::model(self.file, format!("line {line}, column {col}: {reason}"))
+        let (line, column) = line_col(self.text, span.start);
+        Error::model_at(self.file, Position { line, column }, reason.to_string())
     }
 
     /// An error about the file as a whole, with nothing in it to point at: `FILE: reason`.
@@ -416,7 +407,7 @@ impl Expected {
     }
 
     /// The default: always-properties hold, sometimes-properties are reachable.
-    fn default_for(kind: Kind) -> Expected {
+    pub fn default_for(kind: Kind) -> Expected {
         match kind {
             Kind::Always => Expected::Holds,
             Kind::Sometimes => Expected::Reachable,
@@ -436,15 +427,6 @@ impl fmt::Display for Expected {
     }
 }
 
-/// Which level of the model a file asks for (`granularity`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Granularity {
-    /// Members as actors exchanging messages: the full protocol (the default).
-    Actor,
-    /// MongoStaticRaft's atomic steps, within these bounds (`protocol::atomic`).
-    Atomic(AtomicBounds),
-}
-
 /// A validated model file.
 #[derive(Clone, Debug)]
 pub struct ModelSpec {
@@ -452,11 +434,51 @@ pub struct ModelSpec {
     pub name: String,
     pub file: PathBuf,
     pub description: String,
-    pub granularity: Granularity,
+    /// The level the file asks for (`granularity`), with its bounds.
+    pub level: LevelSpec,
     pub settings: Settings,
     /// Every property defined at the model's level with what is expected of it, in the
-    /// order of `properties::ALL`.
-    pub expectations: Vec<(&'static PropertySpec, Expected)>,
+    /// level's order (`Level::PROPERTIES`).
+    pub expectations: Vec<(PropertyInfo, Expected)>,
+}
+
+impl ModelSpec {
+    /// A model built in Rust rather than read from a file: `settings` at `level`, with the
+    /// default expectations (every always-property holds, every sometimes-property is
+    /// reachable; change them with [`ModelSpec::expect`]). Its `file` is its name.
+    pub fn new(name: &str, level: LevelSpec, settings: Settings) -> ModelSpec {
+        ModelSpec {
+            name: name.to_string(),
+            file: PathBuf::from(name),
+            description: String::new(),
+            level,
+            settings,
+            expectations: level
+                .properties()
+                .into_iter()
+                .map(|p| (p, Expected::default_for(p.kind)))
+                .collect(),
+        }
+    }
+
+    /// Expects `expected` of the property named `property`; `None` if the model's level
+    /// does not define it or it is not of that kind.
+    pub fn expect(mut self, property: &str, expected: Expected) -> Option<ModelSpec> {
+        let (p, e) = self
+            .expectations
+            .iter_mut()
+            .find(|(p, _)| p.name == property)?;
+        let kind_fits = matches!(
+            (p.kind, expected),
+            (Kind::Always, Expected::Holds | Expected::Violated)
+                | (Kind::Sometimes, Expected::Reachable | Expected::Unreachable)
+        );
+        if !kind_fits {
+            return None;
+        }
+        *e = expected;
+        Some(self)
+    }
 }
 
 /// Reads and validates a model file.
@@ -467,10 +489,11 @@ pub fn load(file: &Path) -> Result<ModelSpec, Error> {
     })?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
-        let (line, col) = line_col(&valid, valid.len());
-        Error::model(
+        let (line, column) = line_col(&valid, valid.len());
+        Error::model_at(
             file,
-            format!("line {line}, column {col}: not UTF-8 text: expected a UTF-8 TOML file"),
+            Position { line, column },
+            "not UTF-8 text: expected a UTF-8 TOML file",
         )
     })?;
     parse(file, text)
@@ -573,12 +596,12 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
     settings.pv0 = pv0_settings(&src, protocol, raw.pv0.as_ref(), n)?;
     settings.variant = variant(&src, protocol, raw.variant.as_ref())?;
 
-    let granularity = if atomic {
-        Granularity::Atomic(atomic_bounds(&src, &raw, &settings)?)
+    let level = if atomic {
+        LevelSpec::Atomic(atomic_bounds(&src, &raw, &settings)?)
     } else {
-        Granularity::Actor
+        LevelSpec::Actor
     };
-    let expectations = expectations(&src, &raw.expect, granularity)?;
+    let expectations = expectations(&src, &raw.expect, level)?;
     let name = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -587,7 +610,7 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         name,
         file: file.to_path_buf(),
         description: raw.description.unwrap_or_default(),
-        granularity,
+        level,
         settings,
         expectations,
     })
@@ -846,42 +869,36 @@ fn variant(
     protocol: Protocol,
     table: Option<&Spanned<VariantTable>>,
 ) -> Result<Variant, Error> {
-    let mongodb = Variant::default();
+    let mut values = Variant::default().values();
     let Some(table) = table else {
-        return Ok(mongodb);
+        return Ok(Variant::default());
     };
-    let t = table.get_ref();
-    let keys = [
-        (&t.own_term_commit_rule, mongodb.own_term_commit_rule),
-        (&t.durable_vote, mongodb.durable_vote),
-        (&t.arbiters_may_stand, mongodb.arbiters_may_stand),
-        (&t.unelectable_may_stand, mongodb.unelectable_may_stand),
-        (&t.commit_point_term_check, mongodb.commit_point_term_check),
-        (&t.fetch_consistency_check, mongodb.fetch_consistency_check),
-    ];
-    if protocol == Protocol::Pv0 {
-        // Keys that restate MongoDB's behaviour are harmless; the first that changes it is
-        // at fault.
-        let changed = keys
-            .iter()
-            .find_map(|(v, default)| v.as_ref().filter(|v| *v.get_ref() != *default));
-        if let Some(v) = changed {
+    // Keys in file order, so that the first problem in the file is the one reported.
+    let mut entries: Vec<_> = table.get_ref().iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    for (key, value) in entries {
+        let Some(i) = Variant::KEYS.iter().position(|k| k == key.get_ref()) else {
+            let expected: Vec<String> = Variant::KEYS.iter().map(|k| format!("`{k}`")).collect();
             return Err(src.at(
-                v.span(),
+                key.span(),
+                format!(
+                    "unknown field `{}`, expected one of {}",
+                    key.get_ref().replace(['\n', '\r'], " "),
+                    expected.join(", ")
+                ),
+            ));
+        };
+        // Under pv0, keys that restate MongoDB's behaviour are harmless; the first that
+        // changes it is at fault.
+        if protocol == Protocol::Pv0 && *value.get_ref() != values[i] {
+            return Err(src.at(
+                value.span(),
                 "[variant] bug variants switch off protocol version 1 mechanisms; they are not defined for protocol = \"pv0\"",
             ));
         }
+        values[i] = *value.get_ref();
     }
-    let [own_term_commit_rule, durable_vote, arbiters_may_stand, unelectable_may_stand, commit_point_term_check, fetch_consistency_check] =
-        keys.map(|(v, default)| v.as_ref().map_or(default, |v| *v.get_ref()));
-    Ok(Variant {
-        own_term_commit_rule,
-        durable_vote,
-        arbiters_may_stand,
-        unelectable_may_stand,
-        commit_point_term_check,
-        fetch_consistency_check,
-    })
+    Ok(Variant::from_values(values))
 }
 
 /// The atomic level's members and bounds: data-bearing members only (it has no
@@ -944,44 +961,31 @@ fn atomic_bounds(
 fn expectations(
     src: &Source,
     expect: &BTreeMap<Spanned<String>, Spanned<String>>,
-    granularity: Granularity,
-) -> Result<Vec<(&'static PropertySpec, Expected)>, Error> {
-    let defined = |p: &PropertySpec| match granularity {
-        Granularity::Actor => p.actor.is_some(),
-        Granularity::Atomic(_) => p.atomic.is_some(),
-    };
-    let level = match granularity {
-        Granularity::Actor => "actor",
-        Granularity::Atomic(_) => "atomic",
-    };
+    level: LevelSpec,
+) -> Result<Vec<(PropertyInfo, Expected)>, Error> {
+    let defined = level.properties();
+    let name_of_level = level.name();
     // Keys in file order, so that the first problem in the file is the one reported.
     let mut entries: Vec<_> = expect.iter().collect();
     entries.sort_by_key(|(k, _)| k.span().start);
     let mut found = BTreeMap::new();
     for (key, value) in entries {
         let name = key.get_ref();
-        let p = match properties::find(name) {
-            None => {
-                let known: Vec<_> = properties::ALL
-                    .iter()
-                    .filter(|p| defined(p))
-                    .map(|p| p.name)
-                    .collect();
+        let Some(p) = defined.iter().find(|p| p.name == name.as_str()) else {
+            if !levels_defining(name).is_empty() {
                 return Err(src.at(
                     key.span(),
-                    format!(
-                        "[expect] names an unknown property {name:?}: expected one of the properties at the {level} level: {}",
-                        known.join(", ")
-                    ),
+                    format!("[expect] names {name}, which is not defined at the {name_of_level} level (granularity = \"{name_of_level}\")"),
                 ));
             }
-            Some(p) if !defined(p) => {
-                return Err(src.at(
-                    key.span(),
-                    format!("[expect] names {name}, which is not defined at the {level} level (granularity = \"{level}\")"),
-                ));
-            }
-            Some(p) => p,
+            let known: Vec<_> = defined.iter().map(|p| p.name).collect();
+            return Err(src.at(
+                key.span(),
+                format!(
+                    "[expect] names an unknown property {name:?}: expected one of the properties at the {name_of_level} level: {}",
+                    known.join(", ")
+                ),
+            ));
         };
         let expected = Expected::parse(p.kind, value.get_ref()).ok_or_else(|| {
             let (allowed, kind) = match p.kind {
@@ -998,9 +1002,8 @@ fn expectations(
         })?;
         found.insert(p.name, expected);
     }
-    Ok(properties::ALL
-        .iter()
-        .filter(|p| defined(p))
+    Ok(defined
+        .into_iter()
         .map(|p| {
             let expected = found
                 .get(p.name)
@@ -1176,17 +1179,14 @@ w = "majority"
 
     /// The line, column and message of an error that points into the file.
     fn error_at(text: &str) -> (usize, usize, String) {
-        let err = parse_str(text).unwrap_err();
-        let rest = err
-            .strip_prefix("m.toml: line ")
-            .unwrap_or_else(|| panic!("no position in {err:?}"));
-        let (line, rest) = rest.split_once(", column ").expect("a column");
-        let (col, message) = rest.split_once(": ").expect("a message");
-        (
-            line.parse().expect("a line number"),
-            col.parse().expect("a column number"),
-            message.to_string(),
-        )
+        match parse(Path::new("m.toml"), text) {
+            Err(Error::Model {
+                at: Some(at),
+                reason,
+                ..
+            }) => (at.line, at.column, reason),
+            other => panic!("no position in {:?}", other.err()),
+        }
     }
 
     /// Every semantic error points at the key or value at fault, and says what was expected.
@@ -1517,8 +1517,8 @@ max_oplog_len = 4
     fn atomic_level_takes_its_bounds_and_its_properties() {
         let spec = parse_str(ATOMIC).unwrap();
         assert_eq!(
-            spec.granularity,
-            Granularity::Atomic(AtomicBounds {
+            spec.level,
+            LevelSpec::Atomic(AtomicBounds {
                 max_term: Term(4),
                 max_oplog_len: 4
             })
@@ -1526,7 +1526,7 @@ max_oplog_len = 4
         let names: Vec<_> = spec.expectations.iter().map(|(p, _)| p.name).collect();
         assert!(names.contains(&"state_machine_safety"));
         assert!(!names.contains(&"majority_write_durability"));
-        assert_eq!(parse_str(PSA).unwrap().granularity, Granularity::Actor);
+        assert_eq!(parse_str(PSA).unwrap().level, LevelSpec::Actor);
     }
 
     #[test]

@@ -9,14 +9,10 @@
 //! report's rows). A trace written before a change to the model that alters any of this
 //! no longer replays, and the first step that differs is named.
 
-use crate::check;
-use crate::config::{self, Granularity};
+use crate::config;
 use crate::error::Error;
-use crate::protocol::atomic::AtomicModel;
-use crate::protocol::model::ReplicaSetModel;
-use crate::protocol::properties::{self, PropertySpec};
-use crate::report::trace::Narrated;
-use crate::report::tracefile::{self, offered, rows_json};
+use crate::level::{levels_defining, offered, Kind, Level};
+use crate::report::tracefile::{self, rows_json};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -70,8 +66,9 @@ pub fn replay(file: &Path) -> Result<Replayed, Error> {
     let model_file = PathBuf::from(text_field("model_file")?);
     let spec = config::load(&model_file)?;
     let name = text_field("property")?;
-    let property =
-        properties::find(name).ok_or_else(|| bad(file, format!("unknown property \"{name}\"")))?;
+    if levels_defining(name).is_empty() {
+        return Err(bad(file, format!("unknown property \"{name}\"")));
+    }
     let steps = doc["steps"]
         .as_array()
         .ok_or_else(|| bad(file, "\"steps\" is missing or not a list"))?;
@@ -81,27 +78,17 @@ pub fn replay(file: &Path) -> Result<Replayed, Error> {
         model_file.display(),
         steps.len(),
         if steps.len() == 1 { "" } else { "s" },
-        property.name,
+        name,
         doc["outcome"].as_str().unwrap_or("?"),
     )];
-    let reproduced = match spec.granularity {
-        Granularity::Actor => replay_on(
-            &ReplicaSetModel::new(spec.settings.clone()),
-            property,
-            &doc,
-            steps,
-            file,
-            &mut lines,
-        )?,
-        Granularity::Atomic(bounds) => replay_on(
-            &AtomicModel::new(spec.settings.clone(), bounds),
-            property,
-            &doc,
-            steps,
-            file,
-            &mut lines,
-        )?,
-    };
+    let reproduced = crate::with_level!(spec.level, M => replay_on(
+        &M::build(&spec.settings, &spec.level),
+        name,
+        &doc,
+        steps,
+        file,
+        &mut lines,
+    ))?;
     let explorer_path = std::iter::once("0".to_string())
         .chain(steps.iter().map(|s| s["index"].to_string()))
         .collect::<Vec<_>>()
@@ -114,23 +101,20 @@ pub fn replay(file: &Path) -> Result<Replayed, Error> {
     })
 }
 
-fn replay_on<M: Narrated>(
+fn replay_on<M: Level>(
     model: &M,
-    property: &PropertySpec,
+    name: &str,
     doc: &Value,
     steps: &[Value],
     file: &Path,
     lines: &mut Vec<String>,
 ) -> Result<bool, Error> {
-    if M::condition(property).is_none() {
+    let Some(property) = M::find_property(name) else {
         return Err(bad(
             file,
-            format!(
-                "property {} is not defined at the model's level",
-                property.name
-            ),
+            format!("property {name} is not defined at the model's level"),
         ));
-    }
+    };
     let Some(mut state) = model.init_states().into_iter().next() else {
         lines.push("  the model has no initial state".into());
         return Ok(false);
@@ -199,24 +183,19 @@ fn replay_on<M: Narrated>(
         ));
         state = next;
     }
-    let reached = check::is_target(model, property, &state);
+    let reached = property.is_target(model, &state);
     lines.push(if reached {
-        match property.kind {
-            properties::Kind::Always => {
-                format!("Reproduced: the last state violates {}.", property.name)
-            }
-            properties::Kind::Sometimes => {
-                format!("Reproduced: the last state reaches {}.", property.name)
-            }
+        match property.info.kind {
+            Kind::Always => format!("Reproduced: the last state violates {name}."),
+            Kind::Sometimes => format!("Reproduced: the last state reaches {name}."),
         }
     } else {
         format!(
-            "NOT reproduced: every step replays, but the last state does not {} {}.",
-            match property.kind {
-                properties::Kind::Always => "violate",
-                properties::Kind::Sometimes => "reach",
+            "NOT reproduced: every step replays, but the last state does not {} {name}.",
+            match property.info.kind {
+                Kind::Always => "violate",
+                Kind::Sometimes => "reach",
             },
-            property.name
         )
     });
     Ok(reached)

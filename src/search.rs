@@ -24,7 +24,7 @@
 //! or reached); traces come from a separate breadth-first search (`check`).
 
 use std::collections::HashSet;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -93,29 +93,11 @@ impl Budget {
             }
         }
         if let Some(limit) = self.max_memory {
-            if memory::resident_bytes().is_some_and(|rss| rss >= limit) {
+            if crate::sys::resident_bytes().is_some_and(|rss| rss >= limit) {
                 return Some(Stop::Memory(limit));
             }
         }
         None
-    }
-}
-
-/// The process's memory, as Linux reports it; `None` elsewhere.
-pub mod memory {
-    /// The resident set size now (`/proc/self/statm`).
-    pub fn resident_bytes() -> Option<u64> {
-        let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-        let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-        Some(pages * 4096)
-    }
-
-    /// The memory the system could give this process now (`MemAvailable`).
-    pub fn available_bytes() -> Option<u64> {
-        let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-        let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kib * 1024)
     }
 }
 
@@ -163,25 +145,6 @@ pub struct Found {
     pub hits: Vec<bool>,
     /// Why the run stopped early, if it did.
     pub stop: Option<Stop>,
-}
-
-/// The hasher of fingerprints: ahash (the hash stateright fingerprints states with) with
-/// fixed keys, so that a state's fingerprint is the same in every run.
-pub fn hasher() -> impl Hasher {
-    ahash::RandomState::with_seeds(
-        0x243f_6a88_85a3_08d3,
-        0x1319_8a2e_0370_7344,
-        0xa409_3822_299f_31d0,
-        0x082e_fa98_ec4e_6c89,
-    )
-    .build_hasher()
-}
-
-/// A value's fingerprint by its `Hash`.
-pub fn fingerprint<S: Hash>(state: &S) -> u64 {
-    let mut hasher = hasher();
-    state.hash(&mut hasher);
-    hasher.finish()
 }
 
 /// Hashes a fingerprint (already a hash) for a hash table: a multiply spreads it again,

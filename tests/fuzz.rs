@@ -2,7 +2,7 @@
 //! command lines, run in-process through the library as `main` runs them.
 //!
 //! Whatever the input, replcheck must not panic, must not hang, and must end with an exit
-//! code from 0 to 3; an error about a file names it, and an error in a model file gives
+//! code from 0 to 4; an error about a file names it, and an error in a model file gives
 //! the line and column (or, for the file as a whole, nothing to point at: see
 //! `config`). Inputs are
 //!
@@ -171,7 +171,7 @@ fn replcheck(args: &[OsString]) -> Result<Ended, TestCaseError> {
 }
 
 /// How many model-file cases ended with each exit code, for the summary line.
-static TALLY: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
+static TALLY: [AtomicUsize; 5] = [const { AtomicUsize::new(0) }; 5];
 /// The slowest case so far and how long it took, for the summary line.
 static SLOWEST: std::sync::Mutex<Option<(Duration, String)>> = std::sync::Mutex::new(None);
 /// How many written traces were replayed.
@@ -192,28 +192,12 @@ fn about_the_whole_file(reason: &str) -> bool {
     reason.starts_with("invalid replica-set configuration: the replica set has no members")
 }
 
-/// Whether a model-file error's message after the file name starts with `line L, column
-/// C: ` and says something after it.
-fn has_position(reason: &str) -> bool {
-    let Some(rest) = reason.strip_prefix("line ") else {
-        return false;
-    };
-    let Some((line, rest)) = rest.split_once(", column ") else {
-        return false;
-    };
-    let Some((col, message)) = rest.split_once(": ") else {
-        return false;
-    };
-    let positive = |n: &str| n.parse::<usize>().is_ok_and(|n| n > 0);
-    positive(line) && positive(col) && !message.trim().is_empty()
-}
-
-/// The checks every case makes: the exit code is 0 to 3, an error is one line, an error
+/// The checks every case makes: the exit code is 0 to 4, an error is one line, an error
 /// about a file names one of `files`, and a model file's error is placed in it.
 fn assert_sane(args: &[OsString], ended: &Ended, files: &[PathBuf]) -> Result<(), TestCaseError> {
     if let Some(code) = exit_code(ended) {
         prop_assert!(
-            (0..=3).contains(&code),
+            (0..=4).contains(&code),
             "replcheck {args:?} exited {code}: {ended:?}"
         );
     }
@@ -245,9 +229,10 @@ fn assert_sane(args: &[OsString], ended: &Ended, files: &[PathBuf]) -> Result<()
         message.starts_with(&shown),
         "replcheck {args:?}: the message does not start with the file: {message:?}"
     );
-    if let Error::Model { reason, .. } = e {
+    if let Error::Model { at, reason, .. } = e {
         prop_assert!(
-            has_position(reason) || about_the_whole_file(reason),
+            at.is_some_and(|at| at.line > 0 && at.column > 0 && !reason.trim().is_empty())
+                || (at.is_none() && about_the_whole_file(reason)),
             "replcheck {args:?}: a model-file error without line and column: {message:?}"
         );
     }
@@ -1269,7 +1254,7 @@ fn bad_input_never_panics_hangs_or_exits_outside_0_to_3() {
         );
     }
     eprintln!(
-        "fuzz: model files checked in {model_seconds:.1} s, exit codes 0/1/2/3: {tally:?}, {} traces replayed; command lines too in {:.1} s",
+        "fuzz: model files checked in {model_seconds:.1} s, exit codes 0/1/2/3/4: {tally:?}, {} traces replayed; command lines too in {:.1} s",
         REPLAYED.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64()
     );

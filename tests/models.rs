@@ -5,8 +5,9 @@
 //! same model with the mechanism back on must not be.
 
 use replcheck::check::{self, Options};
-use replcheck::config::{self, Granularity, ModelSpec};
-use replcheck::protocol::atomic::AtomicBounds;
+use replcheck::config::{self, ModelSpec};
+use replcheck::level::atomic::AtomicBounds;
+use replcheck::level::LevelSpec;
 use replcheck::protocol::replset::Variant;
 use replcheck::protocol::types::Term;
 use replcheck::report;
@@ -240,7 +241,7 @@ fn atomic_level_reaches_exactly_tlcs_distinct_states() {
     let spec = config::load(&models_dir().join("static-raft.toml")).unwrap();
     let count = |max_term: u8, max_oplog_len: u8, symmetry: bool, threads: usize| {
         let mut spec = spec.clone();
-        spec.granularity = Granularity::Atomic(AtomicBounds {
+        spec.level = LevelSpec::Atomic(AtomicBounds {
             max_term: Term(max_term),
             max_oplog_len,
         });

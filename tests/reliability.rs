@@ -3,11 +3,13 @@
 //! stateright's defects that replcheck works around (docs/stateright.md, defects 1 to 9) has a
 //! test here that fails if it shows through again.
 
-use replcheck::check::{self, Level, Options, Outcome, Run};
-use replcheck::config::{self, Granularity, ModelSpec};
-use replcheck::protocol::atomic::{AtomicBounds, AtomicModel};
-use replcheck::protocol::model::ReplicaSetModel;
-use replcheck::protocol::properties::Kind;
+use replcheck::check::{self, Options, Outcome, Run};
+use replcheck::config::{self, ModelSpec};
+use replcheck::level::actor::ReplicaSetModel;
+use replcheck::level::atomic::{AtomicBounds, AtomicModel};
+use replcheck::level::Kind;
+use replcheck::level::Level;
+use replcheck::level::LevelSpec;
 use replcheck::protocol::types::{MemberId, Term};
 use replcheck::search::{self, Stop};
 use serde_json::Value;
@@ -39,7 +41,7 @@ fn small_pv0() -> ModelSpec {
 /// static-raft with terms and oplogs up to 3 (TLC: 53,881 distinct states).
 fn small_static_raft() -> ModelSpec {
     let mut spec = spec("static-raft.toml");
-    spec.granularity = Granularity::Atomic(AtomicBounds {
+    spec.level = LevelSpec::Atomic(AtomicBounds {
         max_term: Term(3),
         max_oplog_len: 3,
     });
@@ -380,11 +382,11 @@ fn defect_1_counterexamples_are_the_shortest() {
         let Some(trace) = &p.trace else { continue };
         let nearest = distance
             .iter()
-            .filter(|(s, _)| check::is_target(&r.model, p.property, s))
+            .filter(|(s, _)| p.property.is_target(&r.model, s))
             .map(|(_, &d)| d)
             .min()
             .expect("a violating state is reachable");
-        assert_eq!(trace.actions.len(), nearest, "{}", p.property.name);
+        assert_eq!(trace.actions.len(), nearest, "{}", p.property.info.name);
     }
     assert!(r.properties.iter().any(|p| p.trace.is_some()));
 }
@@ -456,7 +458,7 @@ fn defect_5_every_trace_replays_to_its_violation() {
                 state = r.model.next_state(&state, action.clone()).unwrap();
                 assert!(state == *recorded, "{name}: replay differs at {action:?}");
             }
-            assert!(check::is_target(&r.model, p.property, &state), "{name}");
+            assert!(p.property.is_target(&r.model, &state), "{name}");
         }
     }
 }

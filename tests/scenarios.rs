@@ -4,9 +4,10 @@
 
 use replcheck::check::{self, Options, Outcome};
 use replcheck::config;
+use replcheck::level::actor::{hash_state, Action, ReplicaSetModel, State};
+use replcheck::level::Level;
 use replcheck::protocol::member::Role;
 use replcheck::protocol::messages::{Msg, Timer};
-use replcheck::protocol::model::{hash_state, Action, ReplicaSetModel, State};
 use replcheck::protocol::replset::{MemberConfig, Protocol, Settings};
 use replcheck::protocol::types::{Entry, MemberId, MemberState, Op, Term, WriteConcern, WriteId};
 use replcheck::protocol::version::MongoVersion;
@@ -134,7 +135,7 @@ fn w1_write_is_rolled_back_after_failover() {
     let lost = result
         .properties
         .iter()
-        .find(|p| p.property.name == "acknowledged_write_durability")
+        .find(|p| p.property.info.name == "acknowledged_write_durability")
         .unwrap();
     assert_eq!(lost.outcome, Outcome::Violated);
     let trace = lost.trace.as_ref().expect("a counterexample");
@@ -848,8 +849,8 @@ fn pv0_voter_that_restarts_forgets_its_lease_and_votes_twice() {
 }
 
 fn election_safety_holds(model: &ReplicaSetModel, state: &State) -> bool {
-    let p = replcheck::protocol::properties::find("election_safety").expect("named property");
-    (p.actor.expect("defined at the actor level"))(model, state)
+    let p = <ReplicaSetModel as Level>::find_property("election_safety").expect("named property");
+    (p.condition)(model, state)
 }
 
 /// A retryable write that reached the old primary (and a secondary) but whose
@@ -939,8 +940,8 @@ fn election_safety_catches_a_second_winner_of_a_term_whose_first_is_down() {
     let down = model.members(&state).find(|m| m.down).unwrap();
     assert_eq!(primary.member.term, Term(1));
     assert_ne!(primary.id, down.id);
-    let p = replcheck::protocol::properties::find("election_safety").unwrap();
-    let why = replcheck::protocol::properties::explain(p, &model, &state);
+    let p = <ReplicaSetModel as Level>::find_property("election_safety").unwrap();
+    let why = p.explanation(&model, &state);
     assert!(why.contains("both won the election for term 1"), "{why}");
 }
 

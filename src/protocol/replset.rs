@@ -336,6 +336,57 @@ pub struct Variant {
     pub fetch_consistency_check: bool,
 }
 
+impl Variant {
+    /// The `[variant]` keys of a model file, in the order of `Variant::values`: the one
+    /// table of them that model files and reports use.
+    pub const KEYS: [&'static str; 6] = [
+        "own_term_commit_rule",
+        "durable_vote",
+        "arbiters_may_stand",
+        "unelectable_may_stand",
+        "commit_point_term_check",
+        "fetch_consistency_check",
+    ];
+
+    /// Each mechanism's setting, in the order of `KEYS`.
+    pub fn values(&self) -> [bool; 6] {
+        [
+            self.own_term_commit_rule,
+            self.durable_vote,
+            self.arbiters_may_stand,
+            self.unelectable_may_stand,
+            self.commit_point_term_check,
+            self.fetch_consistency_check,
+        ]
+    }
+
+    /// The variant with each mechanism set as `values` says, in the order of `KEYS`.
+    pub fn from_values(values: [bool; 6]) -> Variant {
+        let [own_term_commit_rule, durable_vote, arbiters_may_stand, unelectable_may_stand, commit_point_term_check, fetch_consistency_check] =
+            values;
+        Variant {
+            own_term_commit_rule,
+            durable_vote,
+            arbiters_may_stand,
+            unelectable_may_stand,
+            commit_point_term_check,
+            fetch_consistency_check,
+        }
+    }
+
+    /// The keys this variant sets away from MongoDB's behaviour, with their values.
+    pub fn changes(&self) -> Vec<(&'static str, bool)> {
+        let mongodb = Variant::default().values();
+        Variant::KEYS
+            .iter()
+            .zip(self.values())
+            .zip(mongodb)
+            .filter(|((_, set), default)| set != default)
+            .map(|((key, set), _)| (*key, set))
+            .collect()
+    }
+}
+
 impl Default for Variant {
     fn default() -> Self {
         Variant {

@@ -18,227 +18,8 @@
 //! writes them. Each state after the first says in its `#meta` which step led to it
 //! (`action`), in the same words as the text report.
 
-use crate::check::Trace;
-use crate::protocol::atomic::{AtomicModel, AtomicState};
-use crate::protocol::model::{MemberView, ReplicaSetModel, State};
-use crate::protocol::narrate;
-use crate::protocol::properties::{self, Kind};
-use crate::protocol::types::{Entry, MemberId, Op, OpTime, WriteId};
-use crate::report::trace::Narrated;
+use crate::level::{Itf, Kind, Trace};
 use serde_json::{json, Map, Value};
-
-/// A level whose states can be written as ITF values.
-pub trait Itf: Narrated {
-    /// The variable names, in order.
-    fn itf_vars(&self) -> Vec<&'static str>;
-    /// One state as an object with one field per variable (no "#meta").
-    fn itf_state(&self, state: &Self::State) -> Map<String, Value>;
-}
-
-/// An integer: `{"#bigint": "N"}`.
-fn int(n: impl Into<i64>) -> Value {
-    json!({ "#bigint": n.into().to_string() })
-}
-
-/// A set: `{"#set": [...]}`, its elements sorted and without repeats.
-fn set(items: impl IntoIterator<Item = Value>) -> Value {
-    let mut items: Vec<Value> = items.into_iter().collect();
-    items.sort_by_cached_key(Value::to_string);
-    items.dedup();
-    json!({ "#set": items })
-}
-
-/// A tuple: `{"#tup": [...]}`.
-fn tuple(items: impl IntoIterator<Item = Value>) -> Value {
-    json!({ "#tup": items.into_iter().collect::<Vec<_>>() })
-}
-
-/// A function: `{"#map": [[key, value], ...]}`.
-fn map(pairs: impl IntoIterator<Item = (Value, Value)>) -> Value {
-    let pairs: Vec<Value> = pairs.into_iter().map(|(k, v)| json!([k, v])).collect();
-    json!({ "#map": pairs })
-}
-
-/// A function of the members, keyed by their names.
-fn per_member<T>(
-    members: impl IntoIterator<Item = T>,
-    f: impl Fn(&T) -> (MemberId, Value),
-) -> Value {
-    map(members.into_iter().map(|m| {
-        let (id, v) = f(&m);
-        (Value::String(id.to_string()), v)
-    }))
-}
-
-/// An optime as the record `{term, ts}`.
-fn optime(o: OpTime) -> Value {
-    json!({ "term": int(o.term.0), "ts": int(o.ts) })
-}
-
-/// What an oplog entry does, in a few words.
-fn op(op: Op) -> String {
-    match op {
-        Op::Initiate => "initiate".to_string(),
-        Op::NewPrimary(m) => format!("noop {m}"),
-        Op::Write(w) => w.to_string(),
-    }
-}
-
-/// An oplog entry as the record `{term, ts, op}`; under protocol version 0 also `h`, the
-/// election that made the primary that wrote it (`Entry::h`).
-fn entry(e: &Entry, pv0: bool) -> Value {
-    let mut r = json!({ "term": int(e.optime.term.0), "ts": int(e.optime.ts), "op": op(e.op) });
-    if pv0 {
-        r["h"] = int(e.h);
-    }
-    r
-}
-
-/// The actor level. Every member appears in every member-keyed map, a member that is down
-/// with the state it will restart in (its durable state).
-///
-/// - `member_state`: member -> "PRIMARY", "SECONDARY", "ARBITER", "ROLLBACK",
-///   "RECOVERING" or "DOWN";
-/// - `term`: member -> its term;
-/// - `last_vote`: member -> `{term, candidate}`, only for members holding a vote;
-/// - `oplog`: member -> its entries in order, each `{term, ts, op}` (and `h` under
-///   protocol version 0), `op` "noop n0" (a new primary's no-op), "write 1" or "initiate";
-/// - `journaled`: member -> how many leading entries of its oplog are in the journal;
-/// - `commit_point`: member -> the optime `{term, ts}` of the commit point it knows;
-/// - `rolled_back`: member -> every entry it ever rolled back, in order (its rollback
-///   files);
-/// - `acknowledged`: "write k" -> the entry the client was told holds it;
-/// - `in_flight`: the set of messages on the network, each `{src, dst, msg}` with `msg`
-///   in the words of the text report.
-impl Itf for ReplicaSetModel {
-    fn itf_vars(&self) -> Vec<&'static str> {
-        vec![
-            "member_state",
-            "term",
-            "last_vote",
-            "oplog",
-            "journaled",
-            "commit_point",
-            "rolled_back",
-            "acknowledged",
-            "in_flight",
-        ]
-    }
-
-    fn itf_state(&self, state: &State) -> Map<String, Value> {
-        let pv0 = self.settings().is_pv0();
-        let members: Vec<_> = self.members(state).collect();
-        let each = |f: &dyn Fn(&MemberView<'_>) -> Value| per_member(&members, |m| (m.id, f(m)));
-        let mut vars = Map::new();
-        vars.insert(
-            "member_state".into(),
-            each(&|m| Value::String(m.member_state().to_string())),
-        );
-        vars.insert("term".into(), each(&|m| int(m.member.term.0)));
-        vars.insert(
-            "last_vote".into(),
-            map(members.iter().filter_map(|m| {
-                m.member.last_vote.map(|v| {
-                    (
-                        Value::String(m.id.to_string()),
-                        json!({ "term": int(v.term.0), "candidate": v.candidate.to_string() }),
-                    )
-                })
-            })),
-        );
-        vars.insert(
-            "oplog".into(),
-            each(&|m| Value::Array(m.oplog().entries().iter().map(|e| entry(e, pv0)).collect())),
-        );
-        vars.insert("journaled".into(), each(&|m| int(m.member.journaled)));
-        vars.insert(
-            "commit_point".into(),
-            each(&|m| optime(m.member.commit_point)),
-        );
-        vars.insert(
-            "rolled_back".into(),
-            each(&|m| {
-                Value::Array(
-                    m.member
-                        .rollback_file
-                        .iter()
-                        .map(|e| entry(e, pv0))
-                        .collect(),
-                )
-            }),
-        );
-        vars.insert(
-            "acknowledged".into(),
-            map(self
-                .client(state)
-                .acked
-                .iter()
-                .enumerate()
-                .map(|(k, e)| (Value::String(WriteId(k as u8).to_string()), entry(e, pv0)))),
-        );
-        vars.insert(
-            "in_flight".into(),
-            set(state.network.iter_deliverable().map(|e| {
-                json!({
-                    "src": narrate::name(self, e.src),
-                    "dst": narrate::name(self, e.dst),
-                    "msg": narrate::message(e.msg),
-                })
-            })),
-        );
-        vars
-    }
-}
-
-/// The atomic level, with the variables of `MongoStaticRaft`:
-///
-/// - `role`: member -> "PRIMARY" or "SECONDARY" (its `state`);
-/// - `term`: member -> its term (`currentTerm`);
-/// - `oplog`: member -> the terms of its entries in order (`log`);
-/// - `committed`: the set of committed entries (`committed`), each `{entry, term}` as
-///   in the TLA+ spec: `entry` the tuple of its 1-based oplog position and its term,
-///   `term` the term of the primary that committed it (the same term: a primary commits
-///   only entries of its own term).
-impl Itf for AtomicModel {
-    fn itf_vars(&self) -> Vec<&'static str> {
-        vec!["role", "term", "oplog", "committed"]
-    }
-
-    fn itf_state(&self, s: &AtomicState) -> Map<String, Value> {
-        let mut vars = Map::new();
-        vars.insert(
-            "role".into(),
-            per_member(self.members(), |&m| {
-                let role = if s.is_primary(m) {
-                    "PRIMARY"
-                } else {
-                    "SECONDARY"
-                };
-                (m, Value::String(role.to_string()))
-            }),
-        );
-        vars.insert(
-            "term".into(),
-            per_member(self.members(), |&m| (m, int(s.term(m).0))),
-        );
-        vars.insert(
-            "oplog".into(),
-            per_member(self.members(), |&m| {
-                (
-                    m,
-                    Value::Array(s.oplog(m).iter().map(|&t| int(t)).collect()),
-                )
-            }),
-        );
-        vars.insert(
-            "committed".into(),
-            set(s
-                .committed()
-                .map(|(k, t)| json!({ "entry": tuple([int(k), int(t)]), "term": int(t) }))),
-        );
-        vars
-    }
-}
 
 /// The whole ITF document for `trace` of `property` in the model file `file` (model name
 /// `name`). Each state's `#meta` holds its `index` and, after the first, the `action`
@@ -253,7 +34,7 @@ pub fn document<M: Itf>(
     property: &str,
     trace: &Trace<M>,
 ) -> Value {
-    let what = match properties::find(property).map(|p| p.kind) {
+    let what = match M::find_property(property).map(|p| p.info.kind) {
         Some(Kind::Sometimes) => "witness",
         _ => "counterexample",
     };
@@ -292,8 +73,10 @@ pub fn document<M: Itf>(
 mod tests {
     use super::*;
     use crate::check::shortest_trace;
-    use crate::config::{self, Granularity};
-    use crate::protocol::atomic::AtomicModel;
+    use crate::config;
+    use crate::level::actor::ReplicaSetModel;
+    use crate::level::atomic::AtomicModel;
+    use crate::level::LevelSpec;
     use serde::Deserialize;
     use std::collections::BTreeMap;
     use std::path::Path;
@@ -307,7 +90,7 @@ mod tests {
     ) -> (M, Trace<M>, Value) {
         let spec = config::load(Path::new(file)).expect("the model file loads");
         let model = build(&spec);
-        let property_spec = properties::find(property).expect("a known property");
+        let property_spec = M::find_property(property).expect("a known property");
         let trace = shortest_trace(&model, property_spec).expect("the model has a trace");
         let doc = document(&model, &spec.name, file, property, &trace);
         (model, trace, doc)
@@ -318,7 +101,7 @@ mod tests {
     }
 
     fn atomic(spec: &config::ModelSpec) -> AtomicModel {
-        let Granularity::Atomic(bounds) = spec.granularity else {
+        let LevelSpec::Atomic(bounds) = spec.level else {
             panic!("an atomic model file")
         };
         AtomicModel::new(spec.settings.clone(), bounds)

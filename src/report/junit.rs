@@ -3,8 +3,8 @@
 //! carrying the counterexample as text; a property left undecided by a run cut short is
 //! `<skipped>`.
 
-use super::trace::Narrated;
 use crate::check::{on_run, ModelResult, Outcome, Run};
+use crate::level::Rendered;
 use std::io::{self, Write};
 
 /// `text` with XML's five special characters escaped, and characters XML 1.0 forbids
@@ -45,17 +45,14 @@ pub fn junit(results: &[Run], out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "</testsuites>")
 }
 
-fn failures<M: Narrated>(r: &ModelResult<M>) -> usize {
+fn failures<M: Rendered>(r: &ModelResult<M>) -> usize {
     r.properties
         .iter()
         .filter(|p| !p.ok() && p.outcome != Outcome::Inconclusive)
         .count()
 }
 
-fn suite<M: Narrated + super::mermaid::Diagram>(
-    r: &ModelResult<M>,
-    out: &mut impl Write,
-) -> io::Result<()> {
+fn suite<M: Rendered>(r: &ModelResult<M>, out: &mut impl Write) -> io::Result<()> {
     let skipped = r
         .properties
         .iter()
@@ -80,7 +77,7 @@ fn suite<M: Narrated + super::mermaid::Diagram>(
             out,
             r#"    <testcase classname="{}" name="{}" time="0""#,
             escape(&r.spec.name),
-            p.property.name
+            p.property.info.name
         )?;
         let verdict = format!("{} (expected {})", p.outcome, p.expected);
         if p.outcome == Outcome::Inconclusive {
@@ -101,13 +98,13 @@ fn suite<M: Narrated + super::mermaid::Diagram>(
                 writeln!(
                     &mut body,
                     "{}: {} in every state explored ({} unique states); no trace to show.",
-                    p.property.name, p.outcome, r.unique_states
+                    p.property.info.name, p.outcome, r.unique_states
                 )?;
             }
             writeln!(
                 out,
                 r#"      <failure message="{} {}" type="{}">{}</failure>"#,
-                p.property.name,
+                p.property.info.name,
                 escape(&verdict),
                 p.outcome,
                 escape(&String::from_utf8_lossy(&body))

@@ -9,11 +9,11 @@
 //! The verdict table is also what `tests/report.rs` reads to check that REPORT.md lists
 //! exactly the bundled models, with the verdicts their files expect.
 
-use super::mermaid::{self, Diagram};
-use super::trace::Narrated;
+use super::mermaid;
 use super::{scenario, thousands, trace_steps};
 use crate::check::{on_run, ModelResult, Outcome, Run};
-use crate::protocol::properties::Kind;
+use crate::level::Kind;
+use crate::level::Rendered;
 use std::fmt::Write;
 
 /// The line where the hand-written part of REPORT.md begins.
@@ -161,17 +161,17 @@ fn verdicts_table(results: &[Run], out: &mut String) {
     let _ = writeln!(out);
 }
 
-fn bug_section<M: Narrated + Diagram>(r: &ModelResult<M>, out: &mut String) {
+fn bug_section<M: Rendered>(r: &ModelResult<M>, out: &mut String) {
     if !r.spec.file.starts_with("models/bugs") {
         return;
     }
     let Some((p, t)) = r.properties.iter().find_map(|p| {
-        (p.property.kind == Kind::Always && p.outcome == Outcome::Violated)
+        (p.property.info.kind == Kind::Always && p.outcome == Outcome::Violated)
             .then_some((p, p.trace.as_ref()?))
     }) else {
         return;
     };
-    let _ = writeln!(out, "### `{}`: {}\n", r.spec.name, p.property.name);
+    let _ = writeln!(out, "### `{}`: {}\n", r.spec.name, p.property.info.name);
     if !r.spec.description.is_empty() {
         let _ = writeln!(out, "{} ({}).\n", r.spec.description, scenario(&r.spec));
     }
@@ -182,6 +182,6 @@ fn bug_section<M: Narrated + Diagram>(r: &ModelResult<M>, out: &mut String) {
     let _ = writeln!(
         out,
         "```mermaid\n{}\n```\n",
-        mermaid::diagram(&r.model, t, p.property.name).trim_end()
+        mermaid::diagram(&r.model, t, p.property.info.name).trim_end()
     );
 }

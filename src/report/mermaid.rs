@@ -42,30 +42,20 @@
 //! `<br/>`, as GitHub's renderer does not wrap notes. Steps are numbered in the text rather
 //! than with `autonumber`, which would number the arrows only.
 
-use crate::check::Trace;
-use crate::protocol::atomic::{AtomicAction, AtomicModel, AtomicState};
-use crate::protocol::member::{Member, Role};
-use crate::protocol::messages::Msg;
-use crate::protocol::model::{Action, ReplicaSetModel, State};
-use crate::protocol::narrate;
-use crate::protocol::properties::{self, Kind};
-use crate::protocol::replset::ReplicaSetConfig;
-use crate::protocol::types::{MemberId, OpTime};
-use crate::report::trace::Narrated;
-use stateright::actor::{ActorModelAction, Envelope};
+use crate::level::diagram::{wrapped, Diagram, Drawing, Line, Shade, WIDTH};
+use crate::level::{Kind, Level, Trace};
 
-/// A level whose traces can be drawn as sequence diagrams.
-pub trait Diagram: Narrated {
-    /// The trace as a Mermaid sequence diagram (the text inside a ```` ```mermaid ````
-    /// block, starting with "sequenceDiagram").
-    fn mermaid(&self, trace: &Trace<Self>) -> String;
+/// The trace as a Mermaid sequence diagram (the text inside a ```` ```mermaid ```` block,
+/// starting with "sequenceDiagram").
+pub fn mermaid<M: Diagram>(model: &M, trace: &Trace<M>) -> String {
+    render(model, trace)
 }
 
 /// The trace as a Mermaid sequence diagram whose last note also names the property the
 /// trace violates (an always-property) or reaches (a sometimes-property), with its
 /// meaning when `property` is one of `properties::ALL`.
 pub fn diagram<M: Diagram>(model: &M, trace: &Trace<M>, property: &str) -> String {
-    let mut text = model.mermaid(trace);
+    let mut text = mermaid(model, trace);
     // `render` closes the diagram with the last step's shading: the verdict goes inside it.
     let tail = format!("{INDENT}end\n");
     let body = text
@@ -73,7 +63,7 @@ pub fn diagram<M: Diagram>(model: &M, trace: &Trace<M>, property: &str) -> Strin
         .expect("a diagram ends with its last step")
         .len();
     text.truncate(body);
-    let verdict = match properties::find(property) {
+    let verdict = match M::find_property(property).map(|p| p.info) {
         Some(p) if p.kind == Kind::Sometimes => {
             format!("witness: reaches {}: {}", p.name, p.meaning)
         }
@@ -85,40 +75,11 @@ pub fn diagram<M: Diagram>(model: &M, trace: &Trace<M>, property: &str) -> Strin
         over: span(model, last),
         text: wrapped(&verdict, WIDTH),
     };
-    line.write(&format!("{INDENT}{INDENT}"), "", &mut text);
+    write(&line, &format!("{INDENT}{INDENT}"), "", &mut text);
     text.push_str(&tail);
     text
 }
 
-impl Diagram for ReplicaSetModel {
-    fn mermaid(&self, trace: &Trace<Self>) -> String {
-        let replset = &self.settings().replset;
-        let mut participants = members(replset);
-        participants.push(Participant {
-            id: "client".to_string(),
-            label: None,
-        });
-        let steps = steps(trace, |before, action, after| {
-            actor_step(self, before, action, after)
-        });
-        render(self, trace, &participants, steps)
-    }
-}
-
-impl Diagram for AtomicModel {
-    fn mermaid(&self, trace: &Trace<Self>) -> String {
-        let participants = members(&self.settings.replset);
-        let steps = steps(trace, |before, action, after| {
-            atomic_step(self, before, *action, after)
-        });
-        render(self, trace, &participants, steps)
-    }
-}
-
-/// The widest a line of a note is let grow before it is wrapped.
-const WIDTH: usize = 44;
-/// The same for an arrow's label, which has the room between two lifelines.
-const ARROW_WIDTH: usize = 60;
 const INDENT: &str = "    ";
 /// The shading of the last step, of a step that changes a member state, and of one that
 /// acknowledges or commits a write. Translucent, so that text stays legible on GitHub's
@@ -127,85 +88,36 @@ const LAST_STEP: &str = "rgba(255, 80, 80, 0.18)";
 const MEMBER_STATE: &str = "rgba(80, 140, 255, 0.15)";
 const WRITE: &str = "rgba(60, 200, 90, 0.15)";
 
-/// A lifeline: its name in the diagram and, if different, what its box says.
-struct Participant {
-    id: String,
-    label: Option<String>,
-}
-
-/// One line of the diagram. Text is raw lines, escaped and joined when written.
-enum Line {
-    Arrow {
-        from: String,
-        to: String,
-        lost: bool,
-        text: Vec<String>,
-    },
-    Note {
-        over: String,
-        text: Vec<String>,
-    },
-}
-
-impl Line {
-    /// Writes the line; `prefix` goes before its first line of text (the step number).
-    fn write(&self, indent: &str, prefix: &str, out: &mut String) {
-        let (head, text) = match self {
-            Line::Arrow {
-                from,
-                to,
-                lost,
-                text,
-            } => (
-                format!("{from}{}{to}", if *lost { "-x" } else { "->>" }),
-                text,
-            ),
-            Line::Note { over, text } => (format!("Note over {over}"), text),
-        };
-        let body: Vec<String> = text.iter().map(|l| escape(l)).collect();
-        out.push_str(&format!("{indent}{head}: {prefix}{}\n", body.join("<br/>")));
-    }
-}
-
-/// How a step is shaded.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Shade {
-    /// It changes some member's member state: an election, a step-down, a rollback, a
-    /// crash or a restart.
-    MemberState,
-    /// It acknowledges a write to the client or commits an entry.
-    Write,
-}
-
-/// What one step draws: its lines, the first numbered, and its shading.
-struct Drawing {
-    lines: Vec<Line>,
-    shade: Option<Shade>,
-}
-
-/// Each step's drawing, from the states before and after it.
-fn steps<M: Narrated>(
-    trace: &Trace<M>,
-    draw: impl Fn(&M::State, &M::Action, &M::State) -> Drawing,
-) -> Vec<Drawing> {
-    trace
-        .actions
-        .iter()
-        .enumerate()
-        .map(|(i, action)| draw(&trace.states[i], action, &trace.states[i + 1]))
-        .collect()
+/// Writes `line`; `prefix` goes before its first line of text (the step number).
+fn write(line: &Line, indent: &str, prefix: &str, out: &mut String) {
+    let (head, text) = match line {
+        Line::Arrow {
+            from,
+            to,
+            lost,
+            text,
+        } => (
+            format!("{from}{}{to}", if *lost { "-x" } else { "->>" }),
+            text,
+        ),
+        Line::Note { over, text } => (format!("Note over {over}"), text),
+    };
+    let body: Vec<String> = text.iter().map(|l| escape(l)).collect();
+    out.push_str(&format!("{indent}{head}: {prefix}{}\n", body.join("<br/>")));
 }
 
 /// The diagram: participants, the steps in order, and the last step shaded with the state
 /// it leads to. It always ends with the last step's `end` (`diagram` relies on it).
-fn render<M: Narrated>(
-    model: &M,
-    trace: &Trace<M>,
-    participants: &[Participant],
-    steps: Vec<Drawing>,
-) -> String {
+fn render<M: Diagram>(model: &M, trace: &Trace<M>) -> String {
+    let participants = model.participants();
+    let steps: Vec<Drawing> = trace
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, action)| model.draw(&trace.states[i], action, &trace.states[i + 1]))
+        .collect();
     let mut out = String::from("sequenceDiagram\n");
-    for p in participants {
+    for p in &participants {
         match &p.label {
             Some(label) => out.push_str(&format!(
                 "{INDENT}participant {} as {}\n",
@@ -237,7 +149,7 @@ fn render<M: Narrated>(
             } else {
                 String::new()
             };
-            line.write(indent, &number, &mut out);
+            write(line, indent, &number, &mut out);
         }
         if !last && shade.is_some() {
             out.push_str(&format!("{INDENT}end\n"));
@@ -258,18 +170,18 @@ fn render<M: Narrated>(
             .iter()
             .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")),
     );
-    Line::Note {
+    let note = Line::Note {
         over: span(model, state),
         text,
-    }
-    .write(&inner, "", &mut out);
+    };
+    write(&note, &inner, "", &mut out);
     out.push_str(&format!("{INDENT}end\n"));
     out
 }
 
 /// `Note over` every lifeline: from the first member to the client, or to the last
 /// member at the atomic level.
-fn span<M: Narrated>(model: &M, state: &M::State) -> String {
+fn span<M: Level>(model: &M, state: &M::State) -> String {
     let rows = model.rows(state);
     let first = rows
         .members
@@ -289,30 +201,6 @@ fn span<M: Narrated>(model: &M, state: &M::State) -> String {
     }
 }
 
-/// The members' lifelines, each saying what kind of member it is when it is not an
-/// ordinary electable voter.
-fn members(replset: &ReplicaSetConfig) -> Vec<Participant> {
-    replset
-        .ids()
-        .map(|id| {
-            let m = replset.member(id);
-            let kind = if m.arbiter {
-                Some("arbiter")
-            } else if m.votes == 0 {
-                Some("non-voting")
-            } else if m.priority <= 0.0 {
-                Some("priority 0")
-            } else {
-                None
-            };
-            Participant {
-                id: id.to_string(),
-                label: kind.map(|k| format!("{id} ({k})")),
-            }
-        })
-        .collect()
-}
-
 /// Mermaid's entity codes for the characters that end a statement (`;`), start an entity
 /// (`#`) or would be read as HTML (`<`, `>`); a line break becomes `<br/>`.
 fn escape(text: &str) -> String {
@@ -330,216 +218,26 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// A narrated text as lines: one per clause (the text report's "; "), each wrapped at
-/// word boundaries to at most `width` characters where its words allow. A clause's last
-/// few characters ("[]", "3)") stay on the line before rather than stand alone.
-fn wrapped(text: &str, width: usize) -> Vec<String> {
-    const SHORT_TAIL: usize = 6;
-    text.split("; ")
-        .flat_map(|clause| super::wrap(clause, width, SHORT_TAIL))
-        .collect()
-}
-
-// The actor level.
-
-/// "n0: SECONDARY → PRIMARY" for every member whose member state the step changed (DOWN
-/// included).
-fn member_state_changes(model: &ReplicaSetModel, before: &State, after: &State) -> Vec<String> {
-    model
-        .members(before)
-        .zip(model.members(after))
-        .filter(|(pre, post)| pre.member_state() != post.member_state())
-        .map(|(pre, post)| {
-            format!(
-                "{}: {} → {}",
-                pre.id,
-                pre.member_state(),
-                post.member_state()
-            )
-        })
-        .collect()
-}
-
-/// The election a member is running, if any.
-fn election(m: &Member) -> Option<crate::protocol::member::Election> {
-    match m.role {
-        Role::Secondary { election } => election,
-        _ => None,
-    }
-}
-
-/// Whether a delivery changed what a person follows in a member: its member state, term,
-/// vote, vote lease, election in progress, commit point or rollback files (not the
-/// entries it applied or the progress it recorded, which the arrow's label shows).
-fn notable(pre: &Member, post: &Member) -> bool {
-    pre.member_state() != post.member_state()
-        || pre.term != post.term
-        || pre.last_vote != post.last_vote
-        || pre.lease != post.lease
-        || election(pre) != election(post)
-        || pre.commit_point != post.commit_point
-        || pre.rollback_file != post.rollback_file
-}
-
-/// Whether a message asks its receiver for a vote: the answer, granted or refused, is
-/// always told.
-fn asks_for_vote(msg: &Msg) -> bool {
-    matches!(
-        msg,
-        Msg::RequestVote { .. } | Msg::Fresh { .. } | Msg::Elect
-    )
-}
-
-fn actor_step(model: &ReplicaSetModel, before: &State, action: &Action, after: &State) -> Drawing {
-    let describe = narrate::describe(model, before, action, after);
-    let changes = member_state_changes(model, before, after);
-    let acked = model.client(after).acked.len() > model.client(before).acked.len();
-    let note = |over: String| {
-        let mut text = wrapped(&describe, WIDTH);
-        text.extend(changes.iter().cloned());
-        Line::Note { over, text }
-    };
-    let mut lines = Vec::new();
-    match action {
-        ActorModelAction::Deliver { src, dst, msg } => {
-            lines.push(Line::Arrow {
-                from: narrate::name(model, *src),
-                to: narrate::name(model, *dst),
-                lost: false,
-                text: wrapped(&narrate::message(msg), ARROW_WIDTH),
-            });
-            let i = usize::from(*dst);
-            let told = if i < model.settings().replset.len() {
-                let m = MemberId(i as u8);
-                asks_for_vote(msg)
-                    || notable(
-                        model.member(before, m).member,
-                        model.member(after, m).member,
-                    )
-            } else {
-                acked || model.client(before).primary != model.client(after).primary
-            };
-            if told || !changes.is_empty() {
-                lines.push(note(narrate::name(model, *dst)));
-            }
-        }
-        ActorModelAction::Drop(Envelope { src, dst, msg }) => lines.push(Line::Arrow {
-            from: narrate::name(model, *src),
-            to: narrate::name(model, *dst),
-            lost: true,
-            text: wrapped(&format!("lost: {}", narrate::message(msg)), ARROW_WIDTH),
-        }),
-        ActorModelAction::Timeout(id, _)
-        | ActorModelAction::Crash(id)
-        | ActorModelAction::Recover(id)
-        | ActorModelAction::SelectRandom { actor: id, .. } => {
-            lines.push(note(narrate::name(model, *id)))
-        }
-    }
-    Drawing {
-        lines,
-        shade: if !changes.is_empty() {
-            Some(Shade::MemberState)
-        } else if acked {
-            Some(Shade::Write)
-        } else {
-            None
-        },
-    }
-}
-
-// The atomic level.
-
-fn role(s: &AtomicState, m: MemberId) -> &'static str {
-    if s.is_primary(m) {
-        "PRIMARY"
-    } else {
-        "SECONDARY"
-    }
-}
-
-fn atomic_step(
-    model: &AtomicModel,
-    before: &AtomicState,
-    action: AtomicAction,
-    after: &AtomicState,
-) -> Drawing {
-    let describe = model.describe(before, action);
-    let changes: Vec<String> = model
-        .members()
-        .filter(|&m| before.is_primary(m) != after.is_primary(m))
-        .map(|m| format!("{m}: {} → {}", role(before, m), role(after, m)))
-        .collect();
-    let note = |m: MemberId| {
-        let mut text = wrapped(&describe, WIDTH);
-        text.extend(changes.iter().cloned());
-        Line::Note {
-            over: m.to_string(),
-            text,
-        }
-    };
-    let arrow = |from: MemberId, to: MemberId, text: String| Line::Arrow {
-        from: from.to_string(),
-        to: to.to_string(),
-        lost: false,
-        text: vec![text],
-    };
-    let mut lines = Vec::new();
-    match action {
-        AtomicAction::ClientWrite(m)
-        | AtomicAction::AdvanceCommit(m)
-        | AtomicAction::RollBackEntry { member: m, .. } => lines.push(note(m)),
-        AtomicAction::FetchEntry { member, source } => {
-            let k = before.oplog_len(member) + 1;
-            let term = after.oplog(member)[usize::from(k - 1)];
-            lines.push(arrow(
-                source,
-                member,
-                format!("entry {}", OpTime::new(term, k)),
-            ));
-        }
-        AtomicAction::BecomePrimary { candidate, voters } => {
-            lines.push(note(candidate));
-            let term = after.term(candidate);
-            for v in voters.iter().filter(|&v| v != candidate) {
-                lines.push(arrow(v, candidate, format!("vote (term {term})")));
-            }
-        }
-        AtomicAction::LearnTerm { member, from } => {
-            lines.push(arrow(from, member, format!("term {}", before.term(from))));
-            if !changes.is_empty() {
-                lines.push(note(member));
-            }
-        }
-    }
-    Drawing {
-        lines,
-        shade: if !changes.is_empty() {
-            Some(Shade::MemberState)
-        } else if matches!(action, AtomicAction::AdvanceCommit(_)) {
-            Some(Shade::Write)
-        } else {
-            None
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{shortest_trace, Level};
-    use crate::config::{self, Granularity};
+    use crate::check::shortest_trace;
+    use crate::config;
+    use crate::level::actor::ReplicaSetModel;
+    use crate::level::atomic::AtomicModel;
+    use crate::level::LevelSpec;
     use crate::protocol::messages::Timer;
+    use stateright::actor::ActorModelAction;
     use stateright::Model;
     use std::path::Path;
 
     /// The shortest trace of `property` in the model file `file`, at its level.
-    fn trace_of<M: Level>(model: &M, property: &str) -> Trace<M> {
-        let spec = properties::find(property).expect("a known property");
+    fn trace_of<M: Diagram>(model: &M, property: &str) -> Trace<M> {
+        let spec = M::find_property(property).expect("a known property");
         shortest_trace(model, spec).expect("the model has a trace for the property")
     }
 
-    fn actor(file: &str, property: &str) -> (ReplicaSetModel, Trace) {
+    fn actor(file: &str, property: &str) -> (ReplicaSetModel, Trace<ReplicaSetModel>) {
         let spec = config::load(Path::new(file)).expect("the model file loads");
         let model = ReplicaSetModel::new(spec.settings.clone());
         let trace = trace_of(&model, property);
@@ -634,7 +332,7 @@ mod tests {
         );
         assert!(text[last_rect..].contains("n1 PRIMARY term 1"), "{text}");
         // The trait's diagram is the same without the verdict.
-        let plain = model.mermaid(&trace);
+        let plain = mermaid(&model, &trace);
         assert!(!plain.contains("violation"));
         assert!(text.starts_with(&plain[..plain.len() - "    end\n".len()]));
     }
@@ -650,7 +348,7 @@ mod tests {
         ] {
             let file = format!("models/bugs/{name}.toml");
             let spec = config::load(Path::new(&file)).expect("the model file loads");
-            assert!(matches!(spec.granularity, Granularity::Actor));
+            assert!(matches!(spec.level, LevelSpec::Actor));
             let model = ReplicaSetModel::new(spec.settings.clone());
             for (property, expected) in &spec.expectations {
                 if *expected != config::Expected::Violated {
@@ -699,7 +397,7 @@ mod tests {
             actions: vec![stand, lose],
             shortest: false,
         };
-        let text = model.mermaid(&trace);
+        let text = mermaid(&model, &trace);
         check_shape(&text, &["n0", "n1", "n2", "client"], 2);
         assert!(
             text.contains("n0-xn2: 2. lost: replSetRequestVotes(term 1, last (0,0))"),
@@ -711,7 +409,7 @@ mod tests {
     #[test]
     fn an_atomic_trace_draws_fetches_votes_and_commits() {
         let spec = config::load(Path::new("models/static-raft.toml")).unwrap();
-        let Granularity::Atomic(bounds) = spec.granularity else {
+        let LevelSpec::Atomic(bounds) = spec.level else {
             panic!("static-raft is atomic")
         };
         let model = AtomicModel::new(spec.settings.clone(), bounds);
@@ -729,7 +427,7 @@ mod tests {
     #[test]
     fn an_empty_trace_shows_the_initial_state() {
         let spec = config::load(Path::new("models/static-raft.toml")).unwrap();
-        let Granularity::Atomic(bounds) = spec.granularity else {
+        let LevelSpec::Atomic(bounds) = spec.level else {
             panic!("static-raft is atomic")
         };
         let model = AtomicModel::new(spec.settings.clone(), bounds);

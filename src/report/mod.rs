@@ -9,14 +9,13 @@ pub mod trace;
 pub mod tracefile;
 
 use crate::check::{on_run, ModelResult, Outcome, PropertyResult, Run};
-use crate::config::{Expected, Granularity, ModelSpec};
+use crate::config::{Expected, ModelSpec};
 use crate::error::exit;
-use crate::protocol::properties::Kind;
-use crate::protocol::replset::Variant;
+use crate::level::Kind;
+use crate::level::{Level, Rendered};
 use crate::search::{self, Stop};
 use serde::Serialize;
 use std::io::{self, Write};
-use trace::Narrated;
 
 /// The exit code for a set of results: 1 if some decided property missed its expectation,
 /// else 3 if some run was cut short, else 0.
@@ -37,7 +36,7 @@ pub fn exit_code(results: &[Run]) -> i32 {
 }
 
 /// What stopped a run and how far it got.
-fn stopped<M: Narrated>(stop: Stop, r: &ModelResult<M>) -> String {
+fn stopped<M: Rendered>(stop: Stop, r: &ModelResult<M>) -> String {
     format!(
         "exploration stopped at {stop} after {:.1} s, {} states generated ({} unique, depth {}), before it was complete: properties it had not settled are inconclusive",
         r.seconds,
@@ -71,104 +70,10 @@ fn thousands(n: usize) -> String {
 
 /// The workload, faults and bounds of a model in one line.
 pub fn scenario(spec: &ModelSpec) -> String {
-    let settings = &spec.settings;
-    if let Granularity::Atomic(bounds) = spec.granularity {
-        return format!(
-            "atomic steps (MongoStaticRaft), terms up to {}, oplogs up to {} entries",
-            bounds.max_term, bounds.max_oplog_len
-        );
-    }
-    let mut parts = vec![
-        format!("MongoDB {}", settings.version()),
-        format!(
-            "{} write{} with {}{}",
-            settings.writes,
-            if settings.writes == 1 { "" } else { "s" },
-            settings.write_concern,
-            if settings.j { ", j:true" } else { "" }
-        ),
-    ];
-    if !settings.wc_majority_journal_default {
-        parts.push("writeConcernMajorityJournalDefault false".to_string());
-    }
-    if settings.max_crashes > 0 {
-        parts.push(format!("up to {} down at once", settings.max_crashes));
-    }
-    if settings.max_crashes > 0 && !settings.journal_lag {
-        parts.push("every entry journaled as written".to_string());
-    }
-    if let Some(total) = settings.crash_budget {
-        parts.push(format!(
-            "at most {total} crash{} in all",
-            if total == 1 { "" } else { "es" }
-        ));
-    }
-    if settings.message_loss {
-        parts.push("message loss".to_string());
-    }
-    if !settings.chaining_allowed {
-        parts.push("no chaining".to_string());
-    }
-    if settings.whole_batches {
-        parts.push("whole batches".to_string());
-    }
-    if settings.is_pv0() {
-        let pv0 = &settings.pv0;
-        parts.push(format!(
-            "protocol version 0: up to {} elections held, {} clock jump{} in all, {} member{} cut off at once, freshness window {}",
-            pv0.max_elections,
-            pv0.max_clock_jumps,
-            if pv0.max_clock_jumps == 1 { "" } else { "s" },
-            pv0.max_isolated,
-            if pv0.max_isolated == 1 { "" } else { "s" },
-            pv0.freshness_window
-        ));
-    } else {
-        parts.push(format!("terms up to {}", settings.max_term));
-    }
-    parts.extend(variant_changes(&settings.variant));
-    parts.join(", ")
+    crate::with_level!(spec.level, M => M::scenario(&spec.settings, &spec.level))
 }
 
-/// The bug-variant keys a model sets away from MongoDB's behaviour, as written in
-/// `[variant]`.
-fn variant_changes(v: &Variant) -> Vec<String> {
-    let mongodb = Variant::default();
-    let keys = [
-        (
-            "own_term_commit_rule",
-            v.own_term_commit_rule,
-            mongodb.own_term_commit_rule,
-        ),
-        ("durable_vote", v.durable_vote, mongodb.durable_vote),
-        (
-            "arbiters_may_stand",
-            v.arbiters_may_stand,
-            mongodb.arbiters_may_stand,
-        ),
-        (
-            "unelectable_may_stand",
-            v.unelectable_may_stand,
-            mongodb.unelectable_may_stand,
-        ),
-        (
-            "commit_point_term_check",
-            v.commit_point_term_check,
-            mongodb.commit_point_term_check,
-        ),
-        (
-            "fetch_consistency_check",
-            v.fetch_consistency_check,
-            mongodb.fetch_consistency_check,
-        ),
-    ];
-    keys.iter()
-        .filter(|(_, set, default)| set != default)
-        .map(|(key, set, _)| format!("BUG VARIANT {key} = {set}"))
-        .collect()
-}
-
-fn verdict<M: Narrated>(r: &ModelResult<M>) -> String {
+fn verdict<M: Rendered>(r: &ModelResult<M>) -> String {
     let missed = r.properties.iter().filter(|p| !p.ok()).count();
     if !r.complete {
         "INCOMPLETE".to_string()
@@ -261,11 +166,11 @@ pub fn text(
 }
 
 /// Whether a property met its expectation or was left undecided.
-fn decided<M: Narrated>(p: &PropertyResult<M>) -> bool {
+fn decided<M: Rendered>(p: &PropertyResult<M>) -> bool {
     p.outcome == Outcome::Inconclusive || p.ok()
 }
 
-fn model_text<M: Narrated + mermaid::Diagram>(
+fn model_text<M: Rendered>(
     r: &ModelResult<M>,
     options: TextOptions,
     out: &mut impl Write,
@@ -294,7 +199,7 @@ fn model_text<M: Narrated + mermaid::Diagram>(
         writeln!(
             out,
             "  {:<30} {:<12} expected {:<12} {}",
-            p.property.name,
+            p.property.info.name,
             p.outcome.to_string(),
             p.expected.to_string(),
             match (p.ok(), p.outcome) {
@@ -312,14 +217,14 @@ fn model_text<M: Narrated + mermaid::Diagram>(
     Ok(())
 }
 
-fn trace_text<M: Narrated + mermaid::Diagram>(
+fn trace_text<M: Rendered>(
     r: &ModelResult<M>,
     p: &PropertyResult<M>,
     t: &crate::check::Trace<M>,
     options: TextOptions,
     out: &mut impl Write,
 ) -> io::Result<()> {
-    let what = match p.property.kind {
+    let what = match p.property.info.kind {
         Kind::Always => "Counterexample",
         Kind::Sometimes => "Witness",
     };
@@ -327,7 +232,7 @@ fn trace_text<M: Narrated + mermaid::Diagram>(
     writeln!(
         out,
         "  {what} for {} ({} step{}, {}){}:",
-        p.property.name,
+        p.property.info.name,
         t.actions.len(),
         if t.actions.len() == 1 { "" } else { "s" },
         if t.shortest {
@@ -342,7 +247,7 @@ fn trace_text<M: Narrated + mermaid::Diagram>(
 
 /// A trace as text: the initial state, each step with what it changed (or the whole
 /// state), the story, the Explorer link and, if asked for, the Mermaid diagram.
-fn trace_body<M: Narrated + mermaid::Diagram>(
+fn trace_body<M: Rendered>(
     r: &ModelResult<M>,
     p: &PropertyResult<M>,
     t: &crate::check::Trace<M>,
@@ -351,7 +256,7 @@ fn trace_body<M: Narrated + mermaid::Diagram>(
 ) -> io::Result<()> {
     trace_steps(&r.model, t, options.full_states, out)?;
     writeln!(out)?;
-    for line in wrap(&r.model.story(p.property, t), 88, 0) {
+    for line in crate::text::wrap(&r.model.story(p.property, t), 88, 0) {
         writeln!(out, "  {line}")?;
     }
     writeln!(
@@ -361,14 +266,14 @@ fn trace_body<M: Narrated + mermaid::Diagram>(
         t.explorer_path(&r.model)
     )?;
     if options.mermaid {
-        let diagram = mermaid::diagram(&r.model, t, p.property.name);
+        let diagram = mermaid::diagram(&r.model, t, p.property.info.name);
         writeln!(out, "\n```mermaid\n{}\n```", diagram.trim_end())?;
     }
     Ok(())
 }
 
 /// The initial state, then each step with what it changed (or the whole state after it).
-fn trace_steps<M: Narrated>(
+fn trace_steps<M: Rendered>(
     model: &M,
     t: &crate::check::Trace<M>,
     full_states: bool,
@@ -389,36 +294,6 @@ fn trace_steps<M: Narrated>(
         }
     }
     Ok(())
-}
-
-/// A paragraph as lines of at most `width` characters, broken at word boundaries (longer
-/// words stay whole). A last stretch of at most `keep_tail` characters stays on the line
-/// before rather than stand alone.
-fn wrap(text: &str, width: usize, keep_tail: usize) -> Vec<String> {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for (i, word) in words.iter().enumerate() {
-        let tail = words[i..]
-            .iter()
-            .map(|w| w.chars().count() + 1)
-            .sum::<usize>()
-            - 1;
-        if !line.is_empty()
-            && line.chars().count() + 1 + word.chars().count() > width
-            && tail > keep_tail
-        {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 #[derive(Serialize)]
@@ -517,19 +392,13 @@ pub fn json(results: &[Run], peak_memory: Option<u64>, out: &mut impl Write) -> 
     writeln!(out)
 }
 
-fn json_model<M: Narrated>(r: &ModelResult<M>) -> JsonModel<'_> {
+fn json_model<M: Rendered>(r: &ModelResult<M>) -> JsonModel<'_> {
     JsonModel {
         name: &r.spec.name,
         file: r.spec.file.display().to_string(),
         description: &r.spec.description,
-        granularity: match r.spec.granularity {
-            Granularity::Actor => "actor",
-            Granularity::Atomic(_) => "atomic",
-        },
-        mongodb_version: match r.spec.granularity {
-            Granularity::Actor => Some(r.spec.settings.version().to_string()),
-            Granularity::Atomic(_) => None,
-        },
+        granularity: M::NAME,
+        mongodb_version: M::mongodb_version(&r.spec.settings),
         set: r.spec.settings.replset.shape(),
         complete: r.complete,
         stopped_by: r.stop.map(|stop| JsonStop::new(stop, stopped(stop, r))),
@@ -549,8 +418,8 @@ fn json_model<M: Narrated>(r: &ModelResult<M>) -> JsonModel<'_> {
             .properties
             .iter()
             .map(|p| JsonProperty {
-                name: p.property.name,
-                kind: p.property.kind,
+                name: p.property.info.name,
+                kind: p.property.info.kind,
                 expected: p.expected,
                 outcome: p.outcome,
                 ok: p.ok(),

@@ -1,39 +1,8 @@
 //! Counterexamples as data: numbered steps in MongoDB's words, each with every member's
-//! state afterwards. The text and JSON reports both render from here.
+//! state afterwards. The text and JSON reports both render from here, for any level.
 
-use crate::check::{Level, Trace};
-use crate::protocol::atomic::{AtomicModel, AtomicState};
-use crate::protocol::model::{MemberView, ReplicaSetModel, State};
-use crate::protocol::narrate;
-use crate::protocol::properties::PropertySpec;
-use crate::protocol::types::{MemberState, OpTime, WriteId};
+use crate::level::{ClientRow, Level, MemberRow, StateRows, Trace};
 use serde::Serialize;
-
-/// A member's state after a step.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MemberRow {
-    pub member: String,
-    pub state: String,
-    pub term: u8,
-    /// Oplog entries as optimes; `w1` marks client write 1.
-    pub oplog: Vec<String>,
-    /// Its durable vote: "n1 in term 2", or "none" (actor level only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vote: Option<String>,
-    /// The commit point it knows (actor level only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commit_point: Option<String>,
-    /// Entries this member has rolled back, ever (actor level only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rolled_back: Option<Vec<String>>,
-}
-
-/// The client's view after a step.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ClientRow {
-    /// "write k at (t,i)" for each acknowledged write.
-    pub acknowledged: Vec<String>,
-}
 
 /// One step of a trace.
 #[derive(Clone, Debug, Serialize)]
@@ -56,125 +25,8 @@ pub struct Step {
     pub lines: Vec<String>,
 }
 
-fn member_row(m: &MemberView<'_>) -> MemberRow {
-    MemberRow {
-        member: m.id.to_string(),
-        state: m.member_state().to_string(),
-        term: m.member.term.0,
-        oplog: m.oplog().entries().iter().map(|e| e.to_string()).collect(),
-        vote: Some(match m.member.last_vote {
-            Some(v) => format!("{} in term {}", v.candidate, v.term),
-            None => "none".to_string(),
-        }),
-        commit_point: Some(m.member.commit_point.to_string()),
-        rolled_back: Some(
-            m.member
-                .rollback_file
-                .iter()
-                .map(|e| e.to_string())
-                .collect(),
-        ),
-    }
-}
-
-fn client_row(model: &ReplicaSetModel, state: &State) -> ClientRow {
-    ClientRow {
-        acknowledged: model
-            .client(state)
-            .acked
-            .iter()
-            .enumerate()
-            .map(|(k, o)| format!("{} at {o}", WriteId(k as u8)))
-            .collect(),
-    }
-}
-
-/// How a level tells its traces: each step in MongoDB's words, and the state after it.
-pub trait Narrated: Level {
-    /// What `action` did, taking `before` to `after`.
-    fn describe(&self, before: &Self::State, action: &Self::Action, after: &Self::State) -> String;
-    /// The state as text lines, one per member and more.
-    fn state_lines(&self, state: &Self::State) -> Vec<String>;
-    /// The state as data.
-    fn rows(&self, state: &Self::State) -> StateRows;
-    /// The trace's story in one paragraph: what happened and how it breaks (or reaches)
-    /// `property`.
-    fn story(&self, property: &PropertySpec, trace: &Trace<Self>) -> String;
-}
-
-/// A state as data, for `Step`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StateRows {
-    pub members: Vec<MemberRow>,
-    pub client: Option<ClientRow>,
-    pub committed: Option<Vec<String>>,
-}
-
-impl Narrated for ReplicaSetModel {
-    fn describe(&self, before: &State, action: &Self::Action, after: &State) -> String {
-        narrate::describe(self, before, action, after)
-    }
-
-    fn state_lines(&self, state: &State) -> Vec<String> {
-        narrate::state_table(self, state)
-    }
-
-    fn rows(&self, state: &State) -> StateRows {
-        StateRows {
-            members: self.members(state).map(|m| member_row(&m)).collect(),
-            client: Some(client_row(self, state)),
-            committed: None,
-        }
-    }
-
-    fn story(&self, property: &PropertySpec, trace: &Trace<Self>) -> String {
-        narrate::story(self, property, &trace.states, &trace.actions)
-    }
-}
-
-impl Narrated for AtomicModel {
-    fn describe(&self, before: &AtomicState, action: &Self::Action, _: &AtomicState) -> String {
-        AtomicModel::describe(self, before, *action)
-    }
-
-    fn state_lines(&self, state: &AtomicState) -> Vec<String> {
-        AtomicModel::state_lines(self, state)
-    }
-
-    fn rows(&self, s: &AtomicState) -> StateRows {
-        let optime = |(position, term): (u8, u8)| OpTime::new(term, position).to_string();
-        StateRows {
-            members: self
-                .members()
-                .map(|m| MemberRow {
-                    member: m.to_string(),
-                    state: if s.is_primary(m) {
-                        MemberState::Primary
-                    } else {
-                        MemberState::Secondary
-                    }
-                    .to_string(),
-                    term: s.term(m).0,
-                    oplog: (1..=s.oplog_len(m))
-                        .map(|k| optime((k, s.oplog(m)[usize::from(k - 1)])))
-                        .collect(),
-                    vote: None,
-                    commit_point: None,
-                    rolled_back: None,
-                })
-                .collect(),
-            client: None,
-            committed: Some(s.committed().map(optime).collect()),
-        }
-    }
-
-    fn story(&self, property: &PropertySpec, trace: &Trace<Self>) -> String {
-        AtomicModel::story(self, property, &trace.states, &trace.actions)
-    }
-}
-
 /// The steps of a trace, numbered from 1, each followed by the state it leads to.
-pub fn steps<M: Narrated>(model: &M, trace: &Trace<M>) -> Vec<Step> {
+pub fn steps<M: Level>(model: &M, trace: &Trace<M>) -> Vec<Step> {
     trace
         .actions
         .iter()

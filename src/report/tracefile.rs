@@ -20,9 +20,9 @@
 //! index that has come to mean another action is caught (docs/stateright.md defect 5). The
 //! state after each step is recorded as the report's rows (`trace::StateRows`).
 
-use super::trace::{self, Narrated};
+use super::trace;
 use crate::check::{ModelResult, PropertyResult, Trace};
-use crate::config::Granularity;
+use crate::level::Rendered;
 use serde_json::{json, Value};
 
 /// The format's name, in every trace file's `format`.
@@ -31,7 +31,7 @@ pub const FORMAT: &str = "replcheck-trace";
 pub const VERSION: u64 = 1;
 
 /// A state's rows as JSON: `members`, and `client` or `committed` as the level has them.
-pub fn rows_json(rows: &trace::StateRows) -> Value {
+pub fn rows_json(rows: &crate::level::StateRows) -> Value {
     let mut object = serde_json::Map::new();
     object.insert("members".into(), json!(rows.members));
     if let Some(client) = &rows.client {
@@ -43,25 +43,16 @@ pub fn rows_json(rows: &trace::StateRows) -> Value {
     Value::Object(object)
 }
 
-/// The actions the model offers in `state`, as the Explorer numbers them.
-pub fn offered<M: Narrated>(model: &M, state: &M::State) -> Vec<M::Action> {
-    let mut actions = Vec::new();
-    model.actions(state, &mut actions);
-    actions
-}
-
 /// The trace file for `property`'s trace `t` in the run `r`.
-pub fn document<M: Narrated>(r: &ModelResult<M>, p: &PropertyResult<M>, t: &Trace<M>) -> Value {
+pub fn document<M: Rendered>(r: &ModelResult<M>, p: &PropertyResult<M>, t: &Trace<M>) -> Value {
     let model = &r.model;
+    let indices = t.action_indices(model);
     let steps: Vec<Value> = trace::steps(model, t)
         .into_iter()
         .enumerate()
         .map(|(i, step)| {
             let action = &t.actions[i];
-            let index = offered(model, &t.states[i])
-                .iter()
-                .position(|a| a == action)
-                .expect("a trace's action is offered by its state");
+            let index = indices[i];
             let mut object = json!({
                 "step": step.step,
                 "index": index,
@@ -83,15 +74,12 @@ pub fn document<M: Narrated>(r: &ModelResult<M>, p: &PropertyResult<M>, t: &Trac
         "version": VERSION,
         "model": r.spec.name,
         "model_file": r.spec.file.display().to_string(),
-        "granularity": match r.spec.granularity {
-            Granularity::Actor => "actor",
-            Granularity::Atomic(_) => "atomic",
-        },
-        "property": p.property.name,
-        "kind": p.property.kind,
+        "granularity": M::NAME,
+        "property": p.property.info.name,
+        "kind": p.property.info.kind,
         "outcome": p.outcome,
         "shortest": t.shortest,
-        "explorer_path": t.explorer_path(model),
+        "explorer_path": std::iter::once(0).chain(indices.iter().copied()).map(|i| i.to_string()).collect::<Vec<_>>().join("/"),
         "story": model.story(p.property, t),
         "initial": rows_json(&model.rows(&t.states[0])),
         "steps": steps,
@@ -116,14 +104,14 @@ pub fn write_all(
         crate::check::on_run!(run, r => {
             for p in &r.properties {
                 let Some(t) = &p.trace else { continue };
-                let ours = dir.join(file_name(&r.spec.name, p.property.name, false));
+                let ours = dir.join(file_name(&r.spec.name, p.property.info.name, false));
                 write_json(&ours, &document(r, p, t))?;
                 written.push(ours);
-                let itf = dir.join(file_name(&r.spec.name, p.property.name, true));
+                let itf = dir.join(file_name(&r.spec.name, p.property.info.name, true));
                 let file = r.spec.file.display().to_string();
                 write_json(
                     &itf,
-                    &super::itf::document(&r.model, &r.spec.name, &file, p.property.name, t),
+                    &super::itf::document(&r.model, &r.spec.name, &file, p.property.info.name, t),
                 )?;
                 written.push(itf);
             }

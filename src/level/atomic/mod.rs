@@ -30,18 +30,21 @@
 //! The state is compact: fixed arrays indexed by member, each oplog the terms of its
 //! entries (an entry is identified by its position and term, as in the TLA+ spec).
 
-use super::election;
-use super::narrate;
-use super::properties::{self, PropertySpec};
-use super::quorum;
-use super::replset::Settings;
-use super::rollback;
-use super::types::{MemberId, MemberSet, OpTime, Term};
-use stateright::{Model, Property};
+pub mod diagram;
+pub mod itf;
+pub mod properties;
+
+use super::{Level, LevelSpec, MemberRow, Property, StateRows, Trace};
+use crate::protocol::election;
+use crate::protocol::quorum;
+use crate::protocol::replset::Settings;
+use crate::protocol::rollback;
+use crate::protocol::types::{MemberId, MemberSet, MemberState, OpTime, Term};
+use stateright::Model;
 use std::fmt;
 
 /// The most members the atomic level holds: MongoDB's limit on voting members.
-pub const MAX_MEMBERS: usize = super::replset::MAX_VOTING_MEMBERS;
+pub const MAX_MEMBERS: usize = crate::protocol::replset::MAX_VOTING_MEMBERS;
 /// Room for oplog entries: the longest oplog bound is one less, so that a step may write
 /// one entry past the bound before `within_boundary` drops the state.
 pub const OPLOG_ROOM: usize = 8;
@@ -427,8 +430,8 @@ impl Model for AtomicModel {
         Some(n)
     }
 
-    fn properties(&self) -> Vec<Property<Self>> {
-        super::properties::stateright_atomic_properties()
+    fn properties(&self) -> Vec<stateright::Property<Self>> {
+        super::stateright_properties()
     }
 
     /// The bounds: no term beyond `max_term`, no oplog longer than `max_oplog_len` (the
@@ -581,11 +584,11 @@ pub fn representative(s: &AtomicState) -> AtomicState {
 }
 
 impl AtomicModel {
-    /// A trace's story in one paragraph (`narrate::closing`): elections, client entries,
+    /// A trace's story in one paragraph (`level::story_closing`): elections, client entries,
     /// commits, rollbacks and step-downs, then what the last state shows.
     pub fn story(
         &self,
-        property: &PropertySpec,
+        property: &Property<AtomicModel>,
         states: &[AtomicState],
         actions: &[AtomicAction],
     ) -> String {
@@ -609,12 +612,78 @@ impl AtomicModel {
             })
             .collect();
         let last = states.last().expect("a trace has a state");
-        narrate::closing(
-            property,
+        crate::level::story_closing(
+            &property.info,
             actions.len(),
             sentences,
-            &properties::explain_atomic(property, self, last),
+            &property.explanation(self, last),
         )
+    }
+}
+
+impl Level for AtomicModel {
+    const NAME: &'static str = "atomic";
+
+    fn build(settings: &Settings, spec: &LevelSpec) -> Self {
+        let LevelSpec::Atomic(bounds) = *spec else {
+            unreachable!("the atomic level is built from an atomic level spec")
+        };
+        AtomicModel::new(settings.clone(), bounds)
+    }
+
+    fn scenario(_settings: &Settings, spec: &LevelSpec) -> String {
+        let LevelSpec::Atomic(bounds) = *spec else {
+            unreachable!("the atomic level is described from an atomic level spec")
+        };
+        format!(
+            "atomic steps (MongoStaticRaft), terms up to {}, oplogs up to {} entries",
+            bounds.max_term, bounds.max_oplog_len
+        )
+    }
+
+    const PROPERTIES: &'static [Property<Self>] = properties::PROPERTIES;
+
+    fn representative(state: &AtomicState) -> AtomicState {
+        representative(state)
+    }
+
+    fn describe(&self, before: &AtomicState, action: &AtomicAction, _: &AtomicState) -> String {
+        AtomicModel::describe(self, before, *action)
+    }
+
+    fn state_lines(&self, state: &AtomicState) -> Vec<String> {
+        AtomicModel::state_lines(self, state)
+    }
+
+    fn rows(&self, s: &AtomicState) -> StateRows {
+        let optime = |(position, term): (u8, u8)| OpTime::new(term, position).to_string();
+        StateRows {
+            members: self
+                .members()
+                .map(|m| MemberRow {
+                    member: m.to_string(),
+                    state: if s.is_primary(m) {
+                        MemberState::Primary
+                    } else {
+                        MemberState::Secondary
+                    }
+                    .to_string(),
+                    term: s.term(m).0,
+                    oplog: (1..=s.oplog_len(m))
+                        .map(|k| optime((k, s.oplog(m)[usize::from(k - 1)])))
+                        .collect(),
+                    vote: None,
+                    commit_point: None,
+                    rolled_back: None,
+                })
+                .collect(),
+            client: None,
+            committed: Some(s.committed().map(optime).collect()),
+        }
+    }
+
+    fn story(&self, property: &Property<Self>, trace: &Trace<Self>) -> String {
+        AtomicModel::story(self, property, &trace.states, &trace.actions)
     }
 }
 

@@ -7,12 +7,12 @@
 //! rule rests on something that only grows: terms (durable), votes within a term
 //! (durable), the client's acknowledgements.
 
-use super::member::{Election, Member, Role};
-use super::messages::Msg;
-use super::model::{ReplicaSetModel, State};
-use super::node::NodeState;
-use super::pv0;
-use super::types::MemberId;
+use super::{ReplicaSetModel, State};
+use crate::protocol::member::{Election, Member, Role};
+use crate::protocol::messages::Msg;
+use crate::protocol::node::NodeState;
+use crate::protocol::pv0;
+use crate::protocol::types::MemberId;
 use stateright::actor::Envelope;
 
 /// Whether `new`, sent on a connection, replaces `old` still in flight. A fetcher has one

@@ -1,5 +1,9 @@
-//! The checked model: stateright's `ActorModel` over the members and the client, wrapped so
-//! that the network, the bounds, the properties and the labels are the replica set's own.
+//! The actor level: stateright's `ActorModel` over the members and the client (the
+//! protocol's actors, `protocol::node`), wrapped so that the network, the bounds, the
+//! properties and the labels are the replica set's own. This folder holds everything the
+//! level adds to the protocol: the network's rules (`network`), the properties
+//! (`properties`), the narration of steps (`narrate`), symmetry reduction (`symmetry`) and
+//! the trace encodings (`itf`, `diagram`).
 //!
 //! The network may lose, delay and reorder every message. A lost message is explored as
 //! one never delivered: nothing obliges the network to deliver any message, so losses
@@ -15,20 +19,26 @@
 //! - a message that can never again change its receiver is removed, and so is every
 //!   message to a member that is down, whose connections are gone (`network::obsolete`).
 
-use super::client::Client;
-use super::member::{Election, Member, Role};
-use super::messages::{Msg, Timer};
-use super::narrate;
-use super::network;
-use super::node::{Node, NodeState};
-use super::properties;
-use super::pv0;
-use super::replset::Settings;
-use super::types::{MemberId, MemberState, Oplog};
+pub mod diagram;
+pub mod itf;
+pub mod narrate;
+pub mod network;
+pub mod properties;
+pub mod symmetry;
+
+use super::{ClientRow, Level, LevelSpec, MemberRow, Property, StateRows, Trace};
+use crate::protocol::client::Client;
+use crate::protocol::member::{Election, Member, Role};
+use crate::protocol::messages::{Msg, Timer};
+use crate::protocol::node::{Node, NodeState};
+use crate::protocol::pv0;
+use crate::protocol::replset::Settings;
+use crate::protocol::types::{MemberId, MemberState, Oplog, WriteId};
 use stateright::actor::{
     Actor, ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network, Out,
 };
-use stateright::{Model, Path, Property};
+use stateright::{Model, Path};
+use std::hash::Hasher;
 use std::sync::Arc;
 
 /// A state of the whole system, with the history stateright lets a model keep beside the
@@ -359,8 +369,8 @@ impl Model for ReplicaSetModel {
         Some(self.settle_network(Some((state, actor)), next))
     }
 
-    fn properties(&self) -> Vec<Property<Self>> {
-        properties::stateright_properties()
+    fn properties(&self) -> Vec<stateright::Property<Self>> {
+        super::stateright_properties()
     }
 
     /// The model's bound: no member's term beyond `max_term`; under protocol version 0, no
@@ -389,5 +399,139 @@ impl Model for ReplicaSetModel {
 
     fn as_svg(&self, path: Path<State, Action>) -> Option<String> {
         self.actors.as_svg(path)
+    }
+}
+
+impl Level for ReplicaSetModel {
+    const NAME: &'static str = "actor";
+
+    fn build(settings: &Settings, _spec: &LevelSpec) -> Self {
+        ReplicaSetModel::new(settings.clone())
+    }
+
+    fn scenario(settings: &Settings, _spec: &LevelSpec) -> String {
+        let mut parts = vec![
+            format!("MongoDB {}", settings.version()),
+            format!(
+                "{} write{} with {}{}",
+                settings.writes,
+                if settings.writes == 1 { "" } else { "s" },
+                settings.write_concern,
+                if settings.j { ", j:true" } else { "" }
+            ),
+        ];
+        if !settings.wc_majority_journal_default {
+            parts.push("writeConcernMajorityJournalDefault false".to_string());
+        }
+        if settings.max_crashes > 0 {
+            parts.push(format!("up to {} down at once", settings.max_crashes));
+        }
+        if settings.max_crashes > 0 && !settings.journal_lag {
+            parts.push("every entry journaled as written".to_string());
+        }
+        if let Some(total) = settings.crash_budget {
+            parts.push(format!(
+                "at most {total} crash{} in all",
+                if total == 1 { "" } else { "es" }
+            ));
+        }
+        if settings.message_loss {
+            parts.push("message loss".to_string());
+        }
+        if !settings.chaining_allowed {
+            parts.push("no chaining".to_string());
+        }
+        if settings.whole_batches {
+            parts.push("whole batches".to_string());
+        }
+        if settings.is_pv0() {
+            let pv0 = &settings.pv0;
+            parts.push(format!(
+                "protocol version 0: up to {} elections held, {} clock jump{} in all, {} member{} cut off at once, freshness window {}",
+                pv0.max_elections,
+                pv0.max_clock_jumps,
+                if pv0.max_clock_jumps == 1 { "" } else { "s" },
+                pv0.max_isolated,
+                if pv0.max_isolated == 1 { "" } else { "s" },
+                pv0.freshness_window
+            ));
+        } else {
+            parts.push(format!("terms up to {}", settings.max_term));
+        }
+        parts.extend(
+            settings
+                .variant
+                .changes()
+                .into_iter()
+                .map(|(key, set)| format!("BUG VARIANT {key} = {set}")),
+        );
+        parts.join(", ")
+    }
+
+    fn mongodb_version(settings: &Settings) -> Option<String> {
+        Some(settings.version().to_string())
+    }
+
+    const PROPERTIES: &'static [Property<Self>] = properties::PROPERTIES;
+
+    fn representative(state: &State) -> State {
+        symmetry::representative(state)
+    }
+
+    /// Not stateright's `Hash` for actor states, which merges states whose timers differ
+    /// only in which member holds them (`hash_state`).
+    fn fingerprint(state: &State) -> u64 {
+        let mut hasher = super::hasher();
+        hash_state(state, &mut hasher);
+        hasher.finish()
+    }
+
+    fn describe(&self, before: &State, action: &Action, after: &State) -> String {
+        narrate::describe(self, before, action, after)
+    }
+
+    fn state_lines(&self, state: &State) -> Vec<String> {
+        narrate::state_table(self, state)
+    }
+
+    fn rows(&self, state: &State) -> StateRows {
+        StateRows {
+            members: self.members(state).map(|m| member_row(&m)).collect(),
+            client: Some(ClientRow {
+                acknowledged: self
+                    .client(state)
+                    .acked
+                    .iter()
+                    .enumerate()
+                    .map(|(k, o)| format!("{} at {o}", WriteId(k as u8)))
+                    .collect(),
+            }),
+            committed: None,
+        }
+    }
+
+    fn story(&self, property: &Property<Self>, trace: &Trace<Self>) -> String {
+        narrate::story(self, property, &trace.states, &trace.actions)
+    }
+}
+
+fn member_row(m: &MemberView<'_>) -> MemberRow {
+    MemberRow {
+        member: m.id.to_string(),
+        state: m.member_state().to_string(),
+        term: m.member.term.0,
+        oplog: m.oplog().entries().iter().map(|e| e.to_string()).collect(),
+        vote: Some(match m.member.last_vote {
+            Some(v) => format!("{} in term {}", v.candidate, v.term),
+            None => "none".to_string(),
+        }),
+        commit_point: Some(m.member.commit_point.to_string()),
+        rolled_back: Some(
+            m.member
+                .rollback_file
+                .iter()
+                .map(|e| e.to_string())
+                .collect(),
+        ),
     }
 }

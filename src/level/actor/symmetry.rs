@@ -20,12 +20,12 @@
 //! stateright honours symmetry in depth-first search only and never rewrites timers
 //! (docs/stateright.md defect 3); the model's timers carry no member ids.
 
-use super::client::Client;
-use super::member::{Durable, Election, LastVote, Member, Reign, Role};
-use super::messages::Msg;
-use super::model::State;
-use super::node::NodeState;
-use super::types::{Entry, MemberId, MemberSet, Op, Oplog};
+use super::State;
+use crate::protocol::client::Client;
+use crate::protocol::member::{Durable, Election, LastVote, Member, Reign, Role};
+use crate::protocol::messages::Msg;
+use crate::protocol::node::NodeState;
+use crate::protocol::types::{Entry, MemberId, MemberSet, Op, Oplog};
 use itertools::Itertools;
 use stateright::actor::Id;
 use stateright::util::DenseNatMap;
@@ -158,7 +158,7 @@ pub fn representative(state: &State) -> State {
     let mut try_order = |order: &[usize]| {
         let candidate = apply(state, &plan_for(order));
         let mut h = DefaultHasher::new();
-        super::model::hash_state(&candidate, &mut h);
+        super::hash_state(&candidate, &mut h);
         let hash = h.finish();
         if best.as_ref().is_none_or(|(h, _)| hash < *h) {
             best = Some((hash, candidate));
@@ -435,8 +435,8 @@ impl Rewrite<Id> for Msg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::level::actor::ReplicaSetModel;
     use crate::protocol::replset::{MemberConfig, Settings};
-    use crate::protocol::ReplicaSetModel;
     use stateright::Model;
 
     /// Every state reached in a breadth-first walk of `settings`' model, up to `limit`.

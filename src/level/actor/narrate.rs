@@ -5,15 +5,15 @@
 //! Narration compares the states before and after a step and reuses the protocol's own
 //! rules (the vote rule, the common-point search) to say why.
 
-use super::client::Client;
-use super::election::{self, VoteRequest};
-use super::member::{Ctx, Election, Member, Role};
-use super::messages::{Ballot, Msg, Timer};
-use super::model::{Action, MemberView, ReplicaSetModel, State};
-use super::properties::{explain, Kind, PropertySpec};
-use super::pv0;
-use super::rollback;
-use super::types::{Entry, MemberId, OpTime, WriteId};
+use super::{Action, MemberView, ReplicaSetModel, State};
+use crate::level::Property;
+use crate::protocol::client::Client;
+use crate::protocol::election::{self, VoteRequest};
+use crate::protocol::member::{Ctx, Election, Member, Role};
+use crate::protocol::messages::{Ballot, Msg, Timer};
+use crate::protocol::pv0;
+use crate::protocol::rollback;
+use crate::protocol::types::{Entry, MemberId, OpTime, WriteId};
 use stateright::actor::{ActorModelAction, Envelope, Id};
 
 /// An actor's name: `n0`, `n1`, ... for members, `client` for the client.
@@ -400,7 +400,7 @@ fn delivered(
                     ));
                 }
                 text
-            } else if super::replication::forwards_report(ctx, post, *term) {
+            } else if crate::protocol::replication::forwards_report(ctx, post, *term) {
                 format!("{id} passes {member}'s progress report ({applied}) on up the chain")
             } else {
                 format!("{id} ignores {from}'s progress report {applied}")
@@ -701,10 +701,10 @@ pub fn client_line(model: &ReplicaSetModel, c: &Client) -> String {
 /// A trace's story in one paragraph: what it shows, the events that matter (each
 /// acknowledgement with its write concern, elections won, step-downs, crashes with the
 /// unjournaled entries they lose, restarts, rollbacks, messages lost) and, in the last
-/// state, what breaks the property (or reaches it: `properties::explain`).
+/// state, what breaks the property (or reaches it: the property's explanation).
 pub fn story(
     model: &ReplicaSetModel,
-    property: &PropertySpec,
+    property: &Property<ReplicaSetModel>,
     states: &[State],
     actions: &[Action],
 ) -> String {
@@ -784,28 +784,10 @@ pub fn story(
         ));
     }
     let last = states.last().expect("a trace has a state");
-    closing(
-        property,
+    crate::level::story_closing(
+        &property.info,
         actions.len(),
         sentences,
-        &explain(property, model, last),
+        &property.explanation(model, last),
     )
-}
-
-/// The story's frame, the same at every level: what the trace is for, the events, and
-/// what the last state shows.
-pub fn closing(
-    property: &PropertySpec,
-    steps: usize,
-    sentences: Vec<String>,
-    explanation: &str,
-) -> String {
-    let opening = match property.kind {
-        Kind::Always => format!("How {} fails:", property.name),
-        Kind::Sometimes => format!("How {} is reached:", property.name),
-    };
-    let mut text = vec![opening];
-    text.extend(sentences);
-    text.push(format!("After step {steps}, {explanation}."));
-    text.join(" ")
 }
