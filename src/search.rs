@@ -12,9 +12,9 @@
 //!   incomplete.
 //! - Every thread, the only one included, looks at a shared stop flag before each state;
 //!   the caller's monitor raises it for a deadline or for memory (`Budget`).
-//! - With a depth limit, each fingerprint remembers the fewest steps it was reached in,
-//!   and a state reached again in fewer steps is explored again: every state within the
-//!   limit is checked, however the depth-first order first met it.
+//! - With a depth limit (or when asked for) the search goes level by level, breadth-first:
+//!   every state is met first at its fewest steps, so every state within the limit is
+//!   checked, and a run that found nothing beyond the limit is complete.
 //! - With symmetry, the search goes on from the representative of each state, not from
 //!   the state itself. The set it explores is then the closure of the initial states'
 //!   representatives under "take a step, take the representative", which does not depend

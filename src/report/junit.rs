@@ -93,7 +93,7 @@ fn suite<M: Rendered>(r: &ModelResult<M>, out: &mut impl Write) -> io::Result<()
             writeln!(out, ">")?;
             let mut body = Vec::new();
             if let Some(t) = &p.trace {
-                super::trace_body(r, p, t, super::TextOptions::default(), &mut body)?;
+                super::text::trace_body(r, p, t, super::TextOptions::default(), &mut body)?;
             } else {
                 writeln!(
                     &mut body,

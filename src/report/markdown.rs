@@ -10,7 +10,8 @@
 //! exactly the bundled models, with the verdicts their files expect.
 
 use super::mermaid;
-use super::{scenario, thousands, trace_steps};
+use super::text::trace_steps;
+use super::{scenario, thousands};
 use crate::check::{on_run, ModelResult, Outcome, Run};
 use crate::level::Kind;
 use crate::level::Rendered;
@@ -108,7 +109,7 @@ fn models_table(results: &[Run], out: &mut String) {
                 thousands(r.unique_states),
                 r.max_depth,
                 r.seconds,
-                super::verdict(r)
+                super::text::verdict(r)
             );
         });
     }
