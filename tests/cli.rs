@@ -1,35 +1,11 @@
 //! The command line as a user and a CI job see it: exit codes, the JSON report's shape,
 //! and one clear message (never a panic) for every kind of bad input.
 
+mod common;
+
+use common::{replcheck, scratch, Run};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn replcheck(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_replcheck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the replcheck binary runs");
-    Run {
-        code: out.status.code().expect("replcheck exits normally"),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 output"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 output"),
-    }
-}
-
-/// A fresh directory for one test's model files.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("replcheck-cli-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 fn write_model(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);

@@ -6,6 +6,8 @@
 //!
 //! Without Chromium (Debian's `chromium`; .ci/run installs it) the test says so and passes.
 
+mod common;
+
 use serde_json::Value;
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -18,9 +20,6 @@ use std::time::{Duration, Instant};
 const DEADLINE: Duration = Duration::from_secs(30);
 const WINDOW: (u32, u32) = (1280, 1600);
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The target directory: CARGO_TARGET_TMPDIR is its tmp/ subdirectory.
 fn target_dir() -> PathBuf {
@@ -44,9 +43,8 @@ fn chromium() -> Option<PathBuf> {
 /// One violated property of `check --format json MODEL`: its `explorer_path` (the
 /// Explorer's action indices, from the initial state) and its entry in the report.
 fn counterexample(model: &str, property: &str) -> (String, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_replcheck"))
+    let out = common::command()
         .args(["check", "--format", "json", model])
-        .current_dir(root())
         .output()
         .expect("the replcheck binary runs");
     assert_eq!(
@@ -101,11 +99,10 @@ impl Explorer {
                 addr.port()
             )));
             let stderr = std::fs::File::create(&log.0).expect("create serve's log");
-            let child = Command::new(env!("CARGO_BIN_EXE_replcheck"))
+            let child = common::command()
                 .arg("serve")
                 .args(args)
                 .args(["--addr", &addr.to_string(), "--threads", "1"])
-                .current_dir(root())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(stderr)
@@ -423,9 +420,8 @@ fn serve_with_a_trace_file_opens_at_the_trace() {
     let model = "models/bugs/durable-vote.toml";
     let (path, property) = counterexample(model, "election_safety");
     let traces = target_dir().join(format!("explorer/traces-{}", std::process::id()));
-    let out = Command::new(env!("CARGO_BIN_EXE_replcheck"))
+    let out = common::command()
         .args(["check", "--trace-dir", traces.to_str().unwrap(), model])
-        .current_dir(root())
         .output()
         .expect("the replcheck binary runs");
     assert_eq!(out.status.code(), Some(0));

@@ -4,7 +4,7 @@
 
 use replcheck::check::{self, Options, Outcome};
 use replcheck::config;
-use replcheck::level::actor::{hash_state, Action, ReplicaSetModel, State};
+use replcheck::level::actor::{Action, ReplicaSetModel, State};
 use replcheck::level::Level;
 use replcheck::protocol::member::Role;
 use replcheck::protocol::messages::{Msg, Timer};
@@ -13,73 +13,29 @@ use replcheck::protocol::types::{Entry, MemberId, MemberState, Op, Term, WriteCo
 use replcheck::protocol::version::MongoVersion;
 use stateright::actor::{ActorModelAction, Id};
 use stateright::Model;
-use std::collections::{HashSet, VecDeque};
-use std::hash::{DefaultHasher, Hasher};
 use std::path::Path;
 
-/// Tells states apart by every part, each actor's timers with their number
-/// (`model::hash_state`; stateright's own `Hash` merges some states).
-fn fingerprint(state: &State) -> u64 {
-    let mut h = DefaultHasher::new();
-    hash_state(state, &mut h);
-    h.finish()
-}
-
 /// Visits every transition reachable from `start` through actions `allowed` accepts,
-/// within the model's bounds.
+/// within the model's bounds (`check::breadth_first`).
 fn for_each_transition(
     model: &ReplicaSetModel,
     start: Vec<State>,
     allowed: impl Fn(&Action) -> bool,
-    mut visit: impl FnMut(&State, &Action, &State),
+    visit: impl FnMut(&State, &Action, &State),
 ) -> usize {
-    let mut seen: HashSet<u64> = start.iter().map(fingerprint).collect();
-    let mut queue: VecDeque<State> = start.into();
-    while let Some(state) = queue.pop_front() {
-        let mut actions = Vec::new();
-        model.actions(&state, &mut actions);
-        for action in actions.into_iter().filter(|a| allowed(a)) {
-            let Some(next) = model.next_state(&state, action.clone()) else {
-                continue;
-            };
-            if !model.within_boundary(&next) {
-                continue;
-            }
-            visit(&state, &action, &next);
-            if seen.insert(fingerprint(&next)) {
-                queue.push_back(next);
-            }
-        }
-    }
-    seen.len()
+    check::breadth_first(model, start, allowed, visit)
 }
 
 /// The first state (breadth-first from `start`, through actions `allowed` accepts, within
-/// the model's bounds) that satisfies `goal`; `None` if no state reachable so does.
+/// the model's bounds) that satisfies `goal`; `None` if no state reachable so does
+/// (`check::find`).
 fn search(
     model: &ReplicaSetModel,
     start: Vec<State>,
     allowed: impl Fn(&Action) -> bool,
     goal: impl Fn(&State) -> bool,
 ) -> Option<State> {
-    let mut seen: HashSet<u64> = start.iter().map(fingerprint).collect();
-    let mut queue: VecDeque<State> = start.into();
-    while let Some(state) = queue.pop_front() {
-        if goal(&state) {
-            return Some(state);
-        }
-        let mut actions = Vec::new();
-        model.actions(&state, &mut actions);
-        for action in actions.into_iter().filter(|a| allowed(a)) {
-            let Some(next) = model.next_state(&state, action) else {
-                continue;
-            };
-            if model.within_boundary(&next) && seen.insert(fingerprint(&next)) {
-                queue.push_back(next);
-            }
-        }
-    }
-    None
+    check::find(model, start, allowed, goal)
 }
 
 /// The first state (breadth-first from the initial states) that satisfies `goal`.
@@ -89,19 +45,7 @@ fn find(model: &ReplicaSetModel, goal: impl Fn(&State) -> bool) -> State {
 
 /// The first state (breadth-first from `start`) that satisfies `goal`.
 fn find_from(model: &ReplicaSetModel, start: Vec<State>, goal: impl Fn(&State) -> bool) -> State {
-    let mut seen = HashSet::new();
-    let mut queue: VecDeque<State> = start.into();
-    while let Some(state) = queue.pop_front() {
-        if goal(&state) {
-            return state;
-        }
-        for (_, next) in model.next_steps(&state) {
-            if model.within_boundary(&next) && seen.insert(fingerprint(&next)) {
-                queue.push_back(next);
-            }
-        }
-    }
-    panic!("no reachable state satisfies the goal");
+    check::find(model, start, |_| true, goal).expect("a reachable state satisfies the goal")
 }
 
 fn crash(model: &ReplicaSetModel, state: &State, id: u8) -> State {
@@ -282,7 +226,7 @@ fn message_loss_is_explored_as_delay_and_reaches_the_same_states() {
     ];
     for (members, max_term, max_crashes) in cases {
         let text = format!(
-            "[settings]\nchaining_allowed = false\n{members}[workload]\nwrites = 1\nw = 1\n[bounds]\nmax_term = {max_term}\n[faults]\nmessage_loss = true\nmax_crashes = {max_crashes}\njournal_lag = false\n"
+            "[settings]\nchaining_allowed = false\n{members}[workload]\nwrites = 1\nw = 1\n[bounds]\nmax_term = {max_term}\n[faults]\nmessage_loss = true\nmax_crashes = {max_crashes}\ntotal_crashes = 1\njournal_lag = false\n"
         );
         let spec = config::parse(Path::new("loss.toml"), &text).unwrap();
         // Every reachable state with its network emptied.
@@ -290,15 +234,20 @@ fn message_loss_is_explored_as_delay_and_reaches_the_same_states() {
             let mut settings = spec.settings.clone();
             settings.loss_steps = loss_steps;
             let model = ReplicaSetModel::new(settings);
-            let mut seen = HashSet::new();
+            let emptied = |state: &State| {
+                let mut rest = state.clone();
+                rest.network = stateright::actor::Network::new_unordered_nonduplicating([]);
+                <ReplicaSetModel as Level>::fingerprint(&rest)
+            };
+            // The initial states too: a loss can lead back to one.
+            let mut seen: std::collections::HashSet<u64> =
+                model.init_states().iter().map(emptied).collect();
             let states = for_each_transition(
                 &model,
                 model.init_states(),
                 |_| true,
                 |_, _, next| {
-                    let mut rest = next.clone();
-                    rest.network = stateright::actor::Network::new_unordered_nonduplicating([]);
-                    seen.insert(fingerprint(&rest));
+                    seen.insert(emptied(next));
                 },
             );
             (seen, states)

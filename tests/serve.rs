@@ -4,6 +4,8 @@
 //! with JSON; peers that stay silent, hang up or come in crowds stop nobody else; and
 //! without `--addr` the server listens on 127.0.0.1:3000 only.
 
+mod common;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -16,9 +18,7 @@ use std::time::{Duration, Instant};
 const DEADLINE: Duration = Duration::from_secs(20);
 const MODEL: &str = "models/pss-w1.toml";
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::root;
 
 /// A running `replcheck serve`, killed when dropped (test passed, failed or panicked).
 struct Serve {
@@ -447,11 +447,10 @@ fn the_page_opens_at_a_trace_only_with_trace() {
     let traces =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-traces-{}", std::process::id()));
     let model = "models/bugs/durable-vote.toml";
-    let out = Command::new(env!("CARGO_BIN_EXE_replcheck"))
+    let out = common::command()
         .args(["check", "--trace-dir"])
         .arg(&traces)
         .arg(model)
-        .current_dir(root())
         .output()
         .expect("the replcheck binary runs");
     assert_eq!(

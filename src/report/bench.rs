@@ -90,4 +90,3 @@ pub fn bench_footer(
     }
     Ok(())
 }
-

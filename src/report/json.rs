@@ -144,4 +144,3 @@ fn json_model<M: Rendered>(r: &ModelResult<M>) -> JsonModel<'_> {
             .collect(),
     }
 }
-

@@ -82,4 +82,3 @@ pub fn scenario(spec: &ModelSpec) -> String {
 pub(crate) fn megabytes(bytes: u64) -> String {
     format!("{:.0} MB", bytes as f64 / 1e6)
 }
-
