@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 const DEADLINE: Duration = Duration::from_secs(30);
 const WINDOW: (u32, u32) = (1280, 1600);
 
-
 /// The target directory: CARGO_TARGET_TMPDIR is its tmp/ subdirectory.
 fn target_dir() -> PathBuf {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
