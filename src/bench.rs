@@ -3,9 +3,12 @@
 //!
 //! The benchmarks: the atomic level against TLC's MongoStaticRaft figures (with and
 //! without symmetry), the actor level's growth with the number of members and with the
-//! term bound, and the largest bundled models. Every benchmark runs with each thread count
-//! asked for (default: 1 and the machine's cores), so that the speed-up of a second thread
-//! and the sameness of verdicts across thread counts show in one table.
+//! term bound, every bundled actor-level model, and (heavy) the realistic set of
+//! `models/bench/realistic/`: the model files a MongoDB engineer writes first. Every
+//! benchmark runs with each thread count asked for (default: 1 and the machine's cores),
+//! so that the speed-up of a second thread and the sameness of verdicts across thread
+//! counts show in one table; with `--against BINARY`, each run is also made with another
+//! replcheck executable, side by side, and the table gives the ratio.
 
 use crate::error::Error;
 use std::path::{Path, PathBuf};
@@ -97,6 +100,118 @@ pub const BENCHMARKS: &[Benchmark] = &[
         about: "bundled: PSS, 1 w:1 write, one failover (the largest bundled model)",
     },
     Benchmark {
+        name: "two-members",
+        file: "models/two-members.toml",
+        symmetry: true,
+        heavy: false,
+        about: "bundled: PS, two members",
+    },
+    Benchmark {
+        name: "psa-majority",
+        file: "models/psa-majority.toml",
+        symmetry: true,
+        heavy: false,
+        about: "bundled: PSA, w:majority, one crash in all",
+    },
+    Benchmark {
+        name: "majority-journaled",
+        file: "models/majority-journaled.toml",
+        symmetry: true,
+        heavy: false,
+        about: "bundled: journaling (seed 003), w:majority",
+    },
+    Benchmark {
+        name: "majority-unjournaled",
+        file: "models/majority-unjournaled.toml",
+        symmetry: true,
+        heavy: false,
+        about: "bundled: journaling (seed 003), writeConcernMajorityJournalDefault false",
+    },
+    Benchmark {
+        name: "majority-j",
+        file: "models/majority-j.toml",
+        symmetry: true,
+        heavy: false,
+        about: "bundled: journaling (seed 003), w:majority with j:true",
+    },
+    Benchmark {
+        name: "jepsen-3.4.0-rc3",
+        file: "models/jepsen-3.4.0-rc3.toml",
+        symmetry: true,
+        heavy: false,
+        about: "bundled: MongoDB 3.4.0-rc3's rules (Jepsen)",
+    },
+    Benchmark {
+        name: "five-members",
+        file: "models/five-members.toml",
+        symmetry: true,
+        heavy: false,
+        about: "bundled: five members",
+    },
+    Benchmark {
+        name: "pv0-majority",
+        file: "models/pv0-majority.toml",
+        symmetry: true,
+        heavy: false,
+        about: "bundled: protocol version 0",
+    },
+    Benchmark {
+        name: "realistic-ps",
+        file: "models/bench/realistic/ps.toml",
+        symmetry: true,
+        heavy: true,
+        about: "PS with MongoDB's defaults: 2 w:majority writes, chaining, terms up to 3, one member down at a time, message loss",
+    },
+    Benchmark {
+        name: "realistic-psa",
+        file: "models/bench/realistic/psa.toml",
+        symmetry: true,
+        heavy: true,
+        about: "PSA, the same",
+    },
+    Benchmark {
+        name: "realistic-pss",
+        file: "models/bench/realistic/pss.toml",
+        symmetry: true,
+        heavy: true,
+        about: "PSS, the same",
+    },
+    Benchmark {
+        name: "realistic-pss-w1",
+        file: "models/bench/realistic/pss-w1.toml",
+        symmetry: true,
+        heavy: true,
+        about: "PSS with 2 w:1 writes (a loss is expected)",
+    },
+    Benchmark {
+        name: "realistic-pss-priority0",
+        file: "models/bench/realistic/pss-priority0.toml",
+        symmetry: true,
+        heavy: true,
+        about: "PSS with a priority-0 member",
+    },
+    Benchmark {
+        name: "realistic-pss-nonvoting",
+        file: "models/bench/realistic/pss-nonvoting.toml",
+        symmetry: true,
+        heavy: true,
+        about: "PSS plus a non-voting member",
+    },
+    Benchmark {
+        name: "realistic-bug-fetch",
+        file: "models/bench/realistic/bugs/fetch-consistency-check.toml",
+        symmetry: true,
+        heavy: true,
+        about: "realistic PSS with the fetcher's consistency check off: how soon the violation is met",
+    },
+    Benchmark {
+        name: "realistic-bug-vote",
+        file: "models/bench/realistic/bugs/durable-vote.toml",
+        symmetry: true,
+        heavy: true,
+        about: "realistic PSS with votes forgotten in restarts: how soon the violation is met",
+    },
+    Benchmark {
         name: "psssa-faults",
         file: "models/extended/psssa-majority-faults.toml",
         symmetry: true,
@@ -108,6 +223,8 @@ pub const BENCHMARKS: &[Benchmark] = &[
 /// One benchmark run's figures, as its `check --format json` reported them.
 pub struct Measurement {
     pub benchmark: &'static Benchmark,
+    /// The executable measured: `None` for this one, or the one given to `--against`.
+    pub against: Option<PathBuf>,
     pub threads: usize,
     pub unique_states: u64,
     pub states: u64,
@@ -115,8 +232,22 @@ pub struct Measurement {
     pub peak_memory_bytes: Option<u64>,
     /// Every expectation met and the run complete.
     pub ok: bool,
+    /// The run explored every state (it was not stopped by `--timeout`).
+    pub complete: bool,
     /// Each property's outcome, in order, to compare across thread counts.
     pub outcomes: Vec<String>,
+    /// The earliest moment (seconds into the search) a violated always-property was
+    /// met, if one was and the executable reports it.
+    pub first_violation: Option<f64>,
+}
+
+/// How to run a benchmark: which executable (`against`: another replcheck, or this
+/// one), on how many threads, and with which time limit.
+pub struct RunWith<'a> {
+    pub exe: &'a Path,
+    pub against: Option<&'a Path>,
+    pub threads: usize,
+    pub timeout: Option<f64>,
 }
 
 /// The benchmarks whose name contains `filter` (all without one), leaving out the heavy
@@ -129,14 +260,15 @@ pub fn select(filter: Option<&str>, heavy: bool) -> Vec<&'static Benchmark> {
         .collect()
 }
 
-/// Runs one benchmark in a child process of this executable.
+/// Runs one benchmark in a child process: this executable, or the one to compare with.
 pub fn measure(
-    exe: &Path,
     root: &Path,
     benchmark: &'static Benchmark,
-    threads: usize,
+    with: &RunWith<'_>,
 ) -> Result<Measurement, Error> {
     let file: PathBuf = root.join(benchmark.file);
+    let exe = with.against.unwrap_or(with.exe);
+    let threads = with.threads;
     let mut command = Command::new(exe);
     command
         .arg("check")
@@ -144,6 +276,9 @@ pub fn measure(
         .args(["--format", "json", "--threads", &threads.to_string()]);
     if !benchmark.symmetry {
         command.arg("--no-symmetry");
+    }
+    if let Some(timeout) = with.timeout {
+        command.args(["--timeout", &timeout.to_string()]);
     }
     let started = Instant::now();
     let output = command.output().map_err(|e| {
@@ -166,22 +301,27 @@ pub fn measure(
     let (Some(unique_states), Some(states)) = (number("unique_states"), number("states")) else {
         return Err(failed("gave an incomplete JSON report".into()));
     };
-    let outcomes = model["properties"]
-        .as_array()
-        .map(|ps| {
-            ps.iter()
-                .map(|p| format!("{}={}", p["name"], p["outcome"]))
-                .collect()
-        })
-        .unwrap_or_default();
+    let properties = model["properties"].as_array().cloned().unwrap_or_default();
+    let outcomes = properties
+        .iter()
+        .map(|p| format!("{}={}", p["name"], p["outcome"]))
+        .collect();
+    let first_violation = properties
+        .iter()
+        .filter(|p| p["outcome"] == "violated")
+        .filter_map(|p| p["found_after_seconds"].as_f64())
+        .reduce(f64::min);
     Ok(Measurement {
         benchmark,
+        against: with.against.map(Path::to_path_buf),
         threads,
         unique_states,
         states,
         seconds: model["seconds"].as_f64().unwrap_or(wall),
         peak_memory_bytes: report["peak_memory_bytes"].as_u64(),
         ok: report["ok"].as_bool() == Some(true),
+        complete: model["complete"].as_bool() == Some(true),
         outcomes,
+        first_violation,
     })
 }

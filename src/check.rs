@@ -16,7 +16,7 @@
 
 use crate::config::{Expected, ModelSpec};
 use crate::level::{Kind, Level, Property, PropertyInfo};
-use crate::search::{self, Budget, Live, Search, Stop};
+use crate::search::{self, Budget, Live, Order, Search, Stop};
 use stateright::Model;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
@@ -36,9 +36,8 @@ pub struct Options {
     /// Check states up to this many steps from the initial state, and expand none
     /// further (the run is incomplete if that left states unexplored).
     pub max_depth: Option<usize>,
-    /// Explore level by level (breadth-first) rather than depth-first; a depth limit
-    /// implies it.
-    pub breadth_first: bool,
+    /// The order of exploration (`search::Order`; a depth limit implies breadth-first).
+    pub order: Order,
     /// Stop a run (exploration and trace search) that takes longer than this.
     pub timeout: Option<Duration>,
     /// Stop a run once the process's resident memory reaches this many bytes.
@@ -55,7 +54,7 @@ impl Options {
         symmetry: true,
         max_states: None,
         max_depth: None,
-        breadth_first: false,
+        order: Order::PROBE,
         timeout: None,
         max_memory: None,
         progress: None,
@@ -125,6 +124,9 @@ pub struct PropertyResult<M: Level> {
     /// The shortest counterexample (for a violation) or witness (for a reachable
     /// sometimes-property that was expected unreachable).
     pub trace: Option<Trace<M>>,
+    /// How long after exploration began the first state that violates (or reaches) the
+    /// property was met.
+    pub found_after: Option<Duration>,
 }
 
 impl<M: Level> Clone for PropertyResult<M> {
@@ -134,6 +136,7 @@ impl<M: Level> Clone for PropertyResult<M> {
             expected: self.expected,
             outcome: self.outcome,
             trace: self.trace.clone(),
+            found_after: self.found_after,
         }
     }
 }
@@ -300,7 +303,7 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
             .then_some(M::representative as fn(&M::State) -> M::State),
         max_states: options.max_states,
         max_depth: options.max_depth,
-        breadth_first: options.breadth_first,
+        order: options.order,
         fingerprint: M::fingerprint,
     };
     let live = Live::new();
@@ -317,8 +320,8 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
 
     let mut properties: Vec<PropertyResult<M>> = properties
         .iter()
-        .zip(&found.hits)
-        .map(|(&(property, expected), &hit)| {
+        .zip(found.hits.iter().zip(&found.hit_after))
+        .map(|(&(property, expected), (&hit, &found_after))| {
             let outcome = match (property.info.kind, hit, complete) {
                 (Kind::Always, true, _) => Outcome::Violated,
                 (Kind::Sometimes, true, _) => Outcome::Reachable,
@@ -331,17 +334,27 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
                 expected,
                 outcome,
                 trace: None,
+                found_after,
             }
         })
         .collect();
-    // One breadth-first search finds the shortest trace of every property that wants one.
-    let wanted: Vec<usize> = (0..properties.len())
+    // A property met while the search went level by level has its shortest path already;
+    // one breadth-first search finds the shortest trace of every other that wants one.
+    let mut wanted: Vec<usize> = (0..properties.len())
         .filter(|&i| {
             let p = &properties[i];
             p.outcome == Outcome::Violated
                 || (p.outcome == Outcome::Reachable && p.expected == Expected::Unreachable)
         })
         .collect();
+    wanted.retain(|&i| {
+        let along = found.paths[i]
+            .as_deref()
+            .and_then(|path| trace_along(&model, path, options.symmetry));
+        let missing = along.is_none();
+        properties[i].trace = along;
+        missing
+    });
     let targets: Vec<&Property<M>> = wanted.iter().map(|&i| properties[i].property).collect();
     let limits = TraceLimits {
         budget,
@@ -557,6 +570,41 @@ pub fn shortest_traces_within<M: Level>(
         frontier = next;
     }
     (traces, None)
+}
+
+/// The trace through the states whose fingerprints `path` gives, from an initial state on
+/// (of representatives, with `symmetry`): at each step, the first action whose successor
+/// has the next fingerprint. A path the search recorded level by level is a shortest one.
+fn trace_along<M: Level>(model: &M, path: &[u64], symmetry: bool) -> Option<Trace<M>> {
+    let key = |state: &M::State| {
+        if symmetry {
+            M::fingerprint(&M::representative(state))
+        } else {
+            M::fingerprint(state)
+        }
+    };
+    let (&first, rest) = path.split_first()?;
+    let (init, mut state) = model
+        .init_states()
+        .into_iter()
+        .enumerate()
+        .find(|(_, s)| key(s) == first)?;
+    let mut indices = Vec::with_capacity(rest.len());
+    let mut actions = Vec::new();
+    for &fp in rest {
+        actions.clear();
+        model.actions(&state, &mut actions);
+        let (index, next) = actions.drain(..).enumerate().find_map(|(i, action)| {
+            let next = model.next_state(&state, action)?;
+            (model.within_boundary(&next) && key(&next) == fp).then_some((i, next))
+        })?;
+        indices.push(index);
+        state = next;
+    }
+    let mut trace =
+        crate::level::follow(model, init, &indices, crate::level::Disabled::Fail).ok()?;
+    trace.shortest = true;
+    Some(trace)
 }
 
 /// Replays the parent links from the initial state to `target`.

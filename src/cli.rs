@@ -42,6 +42,17 @@ pub enum Command {
         /// members are otherwise treated as interchangeable).
         #[arg(long)]
         no_symmetry: bool,
+        /// The order of exploration. `probe` (the default) goes breadth-first while a
+        /// level of the search holds at most half a million states, so that a violation
+        /// a few steps away is found first and with its shortest trace, then depth-first;
+        /// `depth-first` keeps only fingerprints and stacks; `breadth-first` goes level
+        /// by level to the end.
+        #[arg(long, value_enum, default_value_t = SearchOrder::Probe)]
+        order: SearchOrder,
+        /// How long the probe goes breadth-first before it turns depth-first (`--order
+        /// probe`).
+        #[arg(long, value_name = "SECS", default_value_t = 3.0, value_parser = non_negative_number)]
+        probe_seconds: f64,
         /// Stop each run after generating N states; properties it has not settled by
         /// then are inconclusive, and the exit code is 3.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -111,9 +122,17 @@ pub enum Command {
         /// Only the benchmarks whose name contains this text.
         #[arg(long)]
         only: Option<String>,
-        /// Also the heavy benchmarks (5 members, terms up to 4: minutes each).
+        /// Also the heavy benchmarks (5 members, terms up to 4, the realistic set of
+        /// models/bench/realistic/: minutes each).
         #[arg(long)]
         all: bool,
+        /// Also run every benchmark with this other replcheck executable (for instance
+        /// one built from an earlier commit), side by side, and give the ratio.
+        #[arg(long, value_name = "BINARY")]
+        against: Option<PathBuf>,
+        /// Stop each run after SECS seconds (it is then reported as inconclusive).
+        #[arg(long, value_name = "SECS", value_parser = positive_number)]
+        timeout: Option<f64>,
     },
     /// Run the bundled models and rewrite REPORT.md: the machine and commit, every
     /// model's configuration, states, seconds and verdicts, every bug model's
@@ -143,6 +162,32 @@ pub enum Command {
 pub enum Format {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SearchOrder {
+    /// Breadth-first while levels are small, then depth-first.
+    Probe,
+    /// Depth-first from the start.
+    DepthFirst,
+    /// Breadth-first to the end.
+    BreadthFirst,
+}
+
+impl SearchOrder {
+    fn order(self, probe: Duration) -> crate::search::Order {
+        match self {
+            SearchOrder::Probe => match crate::search::Order::PROBE {
+                crate::search::Order::Probe { level_cap, .. } => crate::search::Order::Probe {
+                    level_cap,
+                    time: probe,
+                },
+                other => other,
+            },
+            SearchOrder::DepthFirst => crate::search::Order::DepthFirst,
+            SearchOrder::BreadthFirst => crate::search::Order::BreadthFirst,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -189,6 +234,14 @@ fn positive_number(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 && x <= 3.2e7 => Ok(x),
         Ok(_) => Err("must be a number above 0 and at most 32000000".into()),
+        Err(_) => Err(format!("\"{text}\" is not a number")),
+    }
+}
+
+fn non_negative_number(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && (0.0..=3.2e7).contains(&x) => Ok(x),
+        Ok(_) => Err("must be a number from 0 to 32000000".into()),
         Err(_) => Err(format!("\"{text}\" is not a number")),
     }
 }
@@ -348,6 +401,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             threads: requested,
             format,
             no_symmetry,
+            order,
+            probe_seconds,
             max_states,
             max_depth,
             timeout,
@@ -361,6 +416,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let options = Options {
                 threads: threads(requested),
                 symmetry: !no_symmetry,
+                order: order.order(Duration::from_secs_f64(probe_seconds)),
                 max_states: max_states.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
                 max_depth: max_depth.map(|d| d as usize),
                 timeout: timeout.map(Duration::from_secs_f64),
@@ -368,7 +424,6 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 progress: std::io::stderr()
                     .is_terminal()
                     .then_some(progress_line as fn(&check::Progress)),
-                ..Options::DEFAULT
             };
             let results: Vec<_> = specs.iter().map(|s| check::check(s, options)).collect();
             if let Some(dir) = &trace_dir {
@@ -395,7 +450,13 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             .map_err(output_error)?;
             Ok(report::exit_code(&results))
         }
-        Command::Bench { threads, only, all } => {
+        Command::Bench {
+            threads,
+            only,
+            all,
+            against,
+            timeout,
+        } => {
             let benchmarks = bench::select(only.as_deref(), all);
             if benchmarks.is_empty() {
                 return Err(Error::Usage(format!(
@@ -421,17 +482,37 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let mut out = stdout.lock();
             report::bench_header(&crate::sys::machine(), &mut out).map_err(output_error)?;
             let mut measured = Vec::new();
+            if let Some(other) = &against {
+                if !other.is_file() {
+                    return Err(Error::Usage(format!(
+                        "--against {}: no such executable",
+                        other.display()
+                    )));
+                }
+            }
             for b in benchmarks {
                 for &t in &counts {
-                    let m = bench::measure(&exe, &root, b, t)?;
-                    report::bench_row(&m, &mut out)
-                        .and_then(|()| out.flush())
-                        .map_err(output_error)?;
-                    measured.push(m);
+                    let others = against.as_deref().into_iter().map(Some);
+                    for other in others.chain([None]) {
+                        let with = bench::RunWith {
+                            exe: &exe,
+                            against: other,
+                            threads: t,
+                            timeout,
+                        };
+                        let m = bench::measure(&root, b, &with)?;
+                        report::bench_row(&m, &mut out)
+                            .and_then(|()| out.flush())
+                            .map_err(output_error)?;
+                        measured.push(m);
+                    }
                 }
             }
             report::bench_footer(&measured, &mut out).map_err(output_error)?;
-            let all_ok = measured.iter().all(|m| m.ok);
+            let all_ok = measured
+                .iter()
+                .filter(|m| m.against.is_none())
+                .all(|m| m.ok);
             Ok(if all_ok {
                 exit::OK
             } else {

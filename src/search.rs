@@ -12,9 +12,17 @@
 //!   incomplete.
 //! - Every thread, the only one included, looks at a shared stop flag before each state;
 //!   the caller's monitor raises it for a deadline or for memory (`Budget`).
-//! - With a depth limit (or when asked for) the search goes level by level, breadth-first:
-//!   every state is met first at its fewest steps, so every state within the limit is
-//!   checked, and a run that found nothing beyond the limit is complete.
+//! - The order (`Order`) is, by default, a probe: level by level, breadth-first, for the
+//!   first 3 seconds (`Order::PROBE`) and while a level holds at most half a million
+//!   states, then depth-first from the level where the probe stopped. A violation a few
+//!   steps from the initial state is then found among the first states explored, with
+//!   its shortest path (the probe keeps one parent link per state), however large the
+//!   state space behind it, and the probe's cost is bounded: breadth-first is about a
+//!   quarter slower than depth-first and holds a whole level in memory, where
+//!   depth-first keeps only fingerprints and stacks.
+//! - With a depth limit (or when asked for) the search goes level by level, breadth-first,
+//!   to the end: every state is met first at its fewest steps, so every state within the
+//!   limit is checked, and a run that found nothing beyond the limit is complete.
 //! - With symmetry, the search goes on from the representative of each state, not from
 //!   the state itself. The set it explores is then the closure of the initial states'
 //!   representatives under "take a step, take the representative", which does not depend
@@ -23,7 +31,7 @@
 //! Properties are evaluated on every new state until each one has been found (violated
 //! or reached); traces come from a separate breadth-first search (`check`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -101,6 +109,27 @@ impl Budget {
     }
 }
 
+/// The order in which a search explores states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Depth-first on every thread: the memory is the fingerprints and the stacks.
+    DepthFirst,
+    /// Level by level to the end: every state is met first at its fewest steps.
+    BreadthFirst,
+    /// Level by level while a level holds at most `level_cap` states and for as long as
+    /// `time` (checked after each level), then depth-first from the level reached.
+    Probe { level_cap: usize, time: Duration },
+}
+
+impl Order {
+    /// The default: a probe for 3 seconds, over levels of at most 2¹⁹ states (about half
+    /// a million, well under a gibibyte of the actor level's states).
+    pub const PROBE: Order = Order::Probe {
+        level_cap: 1 << 19,
+        time: Duration::from_secs(3),
+    };
+}
+
 /// A condition whose first hit a search records.
 pub type Target<'a, M> = Box<dyn Fn(&M, &<M as Model>::State) -> bool + Sync + 'a>;
 
@@ -118,10 +147,9 @@ pub struct Search<'a, M: Model> {
     pub representative: Option<Canonical<M>>,
     pub max_states: Option<usize>,
     /// States this many steps from the initial state are checked but not expanded (the
-    /// search then goes breadth-first).
+    /// search then goes breadth-first to the end, whatever `order` says).
     pub max_depth: Option<usize>,
-    /// Breadth-first order even without a depth limit (the cross-checks use it).
-    pub breadth_first: bool,
+    pub order: Order,
     /// The fingerprint states are told apart by.
     pub fingerprint: fn(&M::State) -> u64,
 }
@@ -143,6 +171,12 @@ pub struct Found {
     pub counts: Counts,
     /// For each target, whether some explored state met it.
     pub hits: Vec<bool>,
+    /// For each target met, how long after the search began it was first met.
+    pub hit_after: Vec<Option<Duration>>,
+    /// For each target met while the search went level by level: the fingerprints of a
+    /// shortest path from an initial state to the first state that met it (both
+    /// included), states as the search kept them (representatives, with symmetry).
+    pub paths: Vec<Option<Vec<u64>>>,
     /// Why the run stopped early, if it did.
     pub stop: Option<Stop>,
 }
@@ -200,6 +234,59 @@ impl Seen {
 
     fn contains(&self, fp: u64) -> bool {
         self.shard(fp).contains(&fp)
+    }
+}
+
+/// While the search goes level by level: each state's parent (the fingerprint of the state
+/// it was first reached from; an initial state is its own parent), in shards locked
+/// separately, and the first state that met each target.
+struct Parents {
+    shards: Vec<Mutex<HashMap<u64, u64, Spreading>>>,
+    first_hits: Vec<Mutex<Option<u64>>>,
+}
+
+/// Which targets some explored state met, and when each was first met.
+struct Hits {
+    met: Vec<AtomicBool>,
+    started: Instant,
+    at: Vec<Mutex<Option<Duration>>>,
+}
+
+impl Parents {
+    fn new(targets: usize) -> Self {
+        Parents {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            first_hits: (0..targets).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+
+    fn shard(&self, fp: u64) -> std::sync::MutexGuard<'_, HashMap<u64, u64, Spreading>> {
+        self.shards[(fp as usize) & (SHARDS - 1)]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn record(&self, fp: u64, parent: u64) {
+        self.shard(fp).entry(fp).or_insert(parent);
+    }
+
+    /// The path of fingerprints from an initial state to the first state that met
+    /// `target`, if one was recorded and its parents were.
+    fn path(&self, target: usize) -> Option<Vec<u64>> {
+        let mut fp = (*self.first_hits[target]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()))?;
+        let mut path = vec![fp];
+        loop {
+            let parent = *self.shard(fp).get(&fp)?;
+            if parent == fp {
+                break;
+            }
+            path.push(parent);
+            fp = parent;
+        }
+        path.reverse();
+        Some(path)
     }
 }
 
@@ -271,6 +358,9 @@ impl Default for Live {
 /// How many states a thread counts on its own before adding them to the shared count.
 const BATCH: usize = 256;
 
+/// A level of the breadth-first search smaller than this is explored on one thread.
+const SMALL_LEVEL: usize = 4 * BATCH;
+
 impl<M> Search<'_, M>
 where
     M: Model + Sync,
@@ -278,15 +368,20 @@ where
 {
     /// Explores every state reachable from the initial states within the model's bounds
     /// and the search's limits, on `threads` threads, while `live` reports progress and
-    /// takes stop requests. Depth-first, unless a depth limit (or `breadth_first`) asks
-    /// for level-by-level order, where every state is met first at its fewest steps.
+    /// takes stop requests, in `order`; level by level to the end when there is a depth
+    /// limit, where every state is met first at its fewest steps.
     pub fn run(&self, live: &Live) -> Found {
         let seen = Seen::new();
-        let hits: Vec<AtomicBool> = self
-            .targets
-            .iter()
-            .map(|_| AtomicBool::new(false))
-            .collect();
+        let hits = Hits {
+            met: self
+                .targets
+                .iter()
+                .map(|_| AtomicBool::new(false))
+                .collect(),
+            started: Instant::now(),
+            at: self.targets.iter().map(|_| Mutex::new(None)).collect(),
+        };
+        let parents = Parents::new(self.targets.len());
         let mut start = Vec::new();
         for init in self.model.init_states() {
             if !self.model.within_boundary(&init) {
@@ -294,17 +389,33 @@ where
             }
             live.states.fetch_add(1, Ordering::Relaxed);
             let state = self.canonical(init);
-            if seen.insert((self.fingerprint)(&state)) {
-                self.check(&state, &hits);
+            let fp = (self.fingerprint)(&state);
+            if seen.insert(fp) {
+                parents.record(fp, fp);
+                self.check(&state, fp, &hits, Some(&parents));
                 start.push((state, 0));
             }
         }
-        let cut = if self.breadth_first || self.max_depth.is_some() {
-            self.levels(start, live, &seen, &hits)
-        } else {
-            self.depth_first(start, live, &seen, &hits);
-            false
+        let probe = match (self.max_depth, self.order) {
+            (Some(_), _) | (None, Order::BreadthFirst) => Some(None),
+            (None, Order::Probe { level_cap, time }) => Some(Some((level_cap, time))),
+            (None, Order::DepthFirst) => None,
         };
+        let cut = match probe {
+            Some(probe) => {
+                let (cut, rest) = self.levels(start, live, &seen, &hits, &parents, probe);
+                if !rest.is_empty() && !live.stopping.load(Ordering::Relaxed) {
+                    self.depth_first(rest, live, &seen, &hits);
+                }
+                cut
+            }
+            None => {
+                self.depth_first(start, live, &seen, &hits);
+                false
+            }
+        };
+        let paths = (0..self.targets.len()).map(|t| parents.path(t)).collect();
+        drop(parents);
         live.unique
             .store(seen.unique.load(Ordering::Relaxed), Ordering::Relaxed);
         let mut stop = *live.stop.lock().unwrap_or_else(|p| p.into_inner());
@@ -314,7 +425,13 @@ where
         live.done.store(true, Ordering::SeqCst);
         Found {
             counts: live.counts(),
-            hits: hits.iter().map(|h| h.load(Ordering::Relaxed)).collect(),
+            hits: hits.met.iter().map(|h| h.load(Ordering::Relaxed)).collect(),
+            hit_after: hits
+                .at
+                .iter()
+                .map(|at| *at.lock().unwrap_or_else(|p| p.into_inner()))
+                .collect(),
+            paths,
             stop,
         }
     }
@@ -326,10 +443,21 @@ where
         }
     }
 
-    /// Evaluates every target not yet met on a new state.
-    fn check(&self, state: &M::State, hits: &[AtomicBool]) {
-        for (target, hit) in self.targets.iter().zip(hits) {
+    /// Evaluates every target not yet met on a new state (fingerprint `fp`), and, while
+    /// the search goes level by level, records the first state that meets each.
+    fn check(&self, state: &M::State, fp: u64, hits: &Hits, parents: Option<&Parents>) {
+        for (t, (target, hit)) in self.targets.iter().zip(&hits.met).enumerate() {
             if !hit.load(Ordering::Relaxed) && target(self.model, state) {
+                hits.at[t]
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert_with(|| hits.started.elapsed());
+                if let Some(parents) = parents {
+                    parents.first_hits[t]
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert(fp);
+                }
                 hit.store(true, Ordering::Relaxed);
             }
         }
@@ -351,12 +479,16 @@ where
     }
 
     /// Generates `state`'s successors within the model's bounds (counting them in
-    /// `counted`) and hands each new one, checked, to `new`.
+    /// `counted`) and hands each new one, checked, to `new`. While the search goes level
+    /// by level, `parent` gives `state`'s fingerprint and where to record it as the
+    /// successors' parent.
+    #[allow(clippy::too_many_arguments)]
     fn expand(
         &self,
         state: &M::State,
+        parent: Option<(u64, &Parents)>,
         seen: &Seen,
-        hits: &[AtomicBool],
+        hits: &Hits,
         counted: &mut usize,
         actions: &mut Vec<M::Action>,
         mut new: impl FnMut(M::State),
@@ -371,8 +503,12 @@ where
             }
             *counted += 1;
             let next = self.canonical(next);
-            if seen.insert((self.fingerprint)(&next)) {
-                self.check(&next, hits);
+            let fp = (self.fingerprint)(&next);
+            if seen.insert(fp) {
+                if let Some((parent, parents)) = parent {
+                    parents.record(fp, parent);
+                }
+                self.check(&next, fp, hits, parent.map(|(_, p)| p));
                 new(next);
             }
         }
@@ -381,13 +517,7 @@ where
     /// Depth-first search on every thread: each explores from its own stack, newest
     /// first, hands out half of it when another thread is idle, and takes a handed-out
     /// batch when its stack is empty.
-    fn depth_first(
-        &self,
-        start: Vec<(M::State, u32)>,
-        live: &Live,
-        seen: &Seen,
-        hits: &[AtomicBool],
-    ) {
+    fn depth_first(&self, start: Vec<(M::State, u32)>, live: &Live, seen: &Seen, hits: &Hits) {
         let threads = self.threads.max(1);
         let pool = Pool {
             batches: Mutex::new(PoolState {
@@ -415,7 +545,7 @@ where
         live: &Live,
         seen: &Seen,
         pool: &Pool<M::State>,
-        hits: &[AtomicBool],
+        hits: &Hits,
         threads: usize,
     ) {
         let mut stack: Vec<(M::State, u32)> = Vec::new();
@@ -440,9 +570,15 @@ where
                 deepest = depth as usize;
                 live.max_depth.fetch_max(deepest, Ordering::Relaxed);
             }
-            self.expand(&state, seen, hits, &mut counted, &mut actions, |next| {
-                stack.push((next, depth + 1))
-            });
+            self.expand(
+                &state,
+                None,
+                seen,
+                hits,
+                &mut counted,
+                &mut actions,
+                |next| stack.push((next, depth + 1)),
+            );
             if counted >= BATCH {
                 live.states
                     .fetch_add(std::mem::take(&mut counted), Ordering::Relaxed);
@@ -502,16 +638,21 @@ where
     }
 
     /// Breadth-first search, one level (states so many steps from the initial states)
-    /// at a time, each level's states shared out among the threads in blocks. With a
-    /// depth limit, the last level's states are checked and their successors generated
-    /// only to learn whether any is new; whether one was (the run was cut short).
+    /// at a time, each level's states shared out among the threads in blocks, recording
+    /// each new state's parent. With a depth limit, the last level's states are checked
+    /// and their successors generated only to learn whether any is new. Returns whether
+    /// one was (the run was cut short), and, for a probe (a level cap and a time), the
+    /// first level that held more than the cap or was reached after the time, checked but
+    /// not expanded, with its depth.
     fn levels(
         &self,
         start: Vec<(M::State, u32)>,
         live: &Live,
         seen: &Seen,
-        hits: &[AtomicBool],
-    ) -> bool {
+        hits: &Hits,
+        parents: &Parents,
+        probe: Option<(usize, Duration)>,
+    ) -> (bool, Vec<(M::State, u32)>) {
         let threads = self.threads.max(1);
         let mut level: Vec<M::State> = start.into_iter().map(|(s, _)| s).collect();
         let mut depth = 0usize;
@@ -521,59 +662,68 @@ where
             let last = self.max_depth == Some(depth);
             let cursor = AtomicUsize::new(0);
             let level_ref = &level;
-            let next: Vec<Vec<M::State>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|_| {
-                        scope.spawn(|| {
-                            let mut found = Vec::new();
-                            let mut actions = Vec::new();
-                            let mut counted = 0usize;
-                            'blocks: loop {
-                                let from = cursor.fetch_add(BATCH, Ordering::Relaxed);
-                                if from >= level_ref.len() {
-                                    break;
-                                }
-                                for state in &level_ref[from..(from + BATCH).min(level_ref.len())] {
-                                    if self.must_stop(live, counted) {
-                                        break 'blocks;
-                                    }
-                                    if last {
-                                        if self.cuts(state, seen, &mut counted, &mut actions) {
-                                            cut.store(true, Ordering::Relaxed);
-                                        }
-                                    } else {
-                                        self.expand(
-                                            state,
-                                            seen,
-                                            hits,
-                                            &mut counted,
-                                            &mut actions,
-                                            |s| found.push(s),
-                                        );
-                                    }
-                                }
-                                live.states
-                                    .fetch_add(std::mem::take(&mut counted), Ordering::Relaxed);
-                                live.unique
-                                    .store(seen.unique.load(Ordering::Relaxed), Ordering::Relaxed);
+            let work = || {
+                let mut found = Vec::new();
+                let mut actions = Vec::new();
+                let mut counted = 0usize;
+                'blocks: loop {
+                    let from = cursor.fetch_add(BATCH, Ordering::Relaxed);
+                    if from >= level_ref.len() {
+                        break;
+                    }
+                    for state in &level_ref[from..(from + BATCH).min(level_ref.len())] {
+                        if self.must_stop(live, counted) {
+                            break 'blocks;
+                        }
+                        if last {
+                            if self.cuts(state, seen, &mut counted, &mut actions) {
+                                cut.store(true, Ordering::Relaxed);
                             }
-                            live.states.fetch_add(counted, Ordering::Relaxed);
-                            found
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("a search thread finishes"))
-                    .collect()
-            });
+                        } else {
+                            let fp = (self.fingerprint)(state);
+                            self.expand(
+                                state,
+                                Some((fp, parents)),
+                                seen,
+                                hits,
+                                &mut counted,
+                                &mut actions,
+                                |s| found.push(s),
+                            );
+                        }
+                    }
+                    live.states
+                        .fetch_add(std::mem::take(&mut counted), Ordering::Relaxed);
+                    live.unique
+                        .store(seen.unique.load(Ordering::Relaxed), Ordering::Relaxed);
+                }
+                live.states.fetch_add(counted, Ordering::Relaxed);
+                found
+            };
+            // A small level is not worth starting threads for.
+            let next: Vec<Vec<M::State>> = if threads == 1 || level.len() < SMALL_LEVEL {
+                vec![work()]
+            } else {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("a search thread finishes"))
+                        .collect()
+                })
+            };
             if last {
                 break;
             }
             level = next.into_iter().flatten().collect();
             depth += 1;
+            if probe.is_some_and(|(cap, time)| level.len() > cap || hits.started.elapsed() >= time)
+            {
+                let rest = level.into_iter().map(|s| (s, depth as u32)).collect();
+                return (cut.load(Ordering::Relaxed), rest);
+            }
         }
-        cut.load(Ordering::Relaxed)
+        (cut.load(Ordering::Relaxed), Vec::new())
     }
 
     /// Whether a state at the depth limit has a successor within the model's bounds that

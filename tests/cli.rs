@@ -373,30 +373,54 @@ fn bad_flags_are_usage_errors() {
 }
 
 /// `replcheck bench` runs each benchmark in a child process and prints one Markdown row
-/// per run with its figures; the atomic benchmark reaches TLC's state count.
+/// per run with its figures; the atomic benchmark reaches TLC's state count. With
+/// `--against BINARY` each run is made with the other executable too (here the same one),
+/// and the footer gives the ratio.
 #[test]
 fn bench_prints_a_row_per_run_with_measured_figures() {
-    let run = replcheck(&["bench", "--only", "atomic-3x4x4-sym", "--threads", "1,2"]);
+    let exe = env!("CARGO_BIN_EXE_replcheck");
+    let run = replcheck(&[
+        "bench",
+        "--only",
+        "atomic-3x4x4-sym",
+        "--threads",
+        "1,2",
+        "--against",
+        exe,
+    ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let rows: Vec<&str> = run
         .stdout
         .lines()
         .filter(|l| l.starts_with("| atomic-3x4x4-sym |"))
         .collect();
-    assert_eq!(rows.len(), 2, "{}", run.stdout);
-    for (row, threads) in rows.iter().zip(["1", "2"]) {
+    assert_eq!(rows.len(), 4, "{}", run.stdout);
+    let binaries = ["`other`", "this", "`other`", "this"];
+    for ((row, threads), binary) in rows.iter().zip(["1", "1", "2", "2"]).zip(binaries) {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-        assert_eq!(cells[2], threads, "{row}");
-        assert_eq!(cells[4], "180,745", "{row}");
-        assert!(cells[7].parse::<f64>().is_ok(), "seconds: {row}");
-        assert!(cells[8].ends_with("MB"), "peak memory: {row}");
-        assert_eq!(cells[10], "as expected", "{row}");
+        assert_eq!(cells[2].replace(exe, "other"), binary, "{row}");
+        assert_eq!(cells[3], threads, "{row}");
+        assert_eq!(cells[5], "180,745", "{row}");
+        assert!(cells[8].parse::<f64>().is_ok(), "seconds: {row}");
+        assert!(cells[9].ends_with("MB"), "peak memory: {row}");
+        assert_eq!(cells[11], "-", "no violation: {row}");
+        assert_eq!(cells[12], "as expected", "{row}");
     }
     assert!(
         run.stdout.contains("same verdicts on every thread count"),
         "{}",
         run.stdout
     );
+    for threads in ["on 1 thread ", "on 2 threads "] {
+        assert!(
+            run.stdout
+                .contains(&format!("{threads}this binary generates")),
+            "{}",
+            run.stdout
+        );
+    }
+    let missing = replcheck(&["bench", "--against", "/no/such/replcheck"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
     let unknown = replcheck(&["bench", "--only", "no-such-benchmark"]);
     assert_eq!(unknown.code, 2);
     assert!(
@@ -555,8 +579,8 @@ fn traces_show_changes_by_default_and_whole_states_on_request() {
     assert!(brief.stderr.is_empty(), "{}", brief.stderr);
 }
 
-/// `--max-states N` bounds the search for the shortest trace too. Here the exploration
-/// meets a write acknowledged deep within 1922 states, and a breadth-first search to that
+/// `--max-states N` bounds the search for the shortest trace too. Here the exploration,
+/// depth-first, meets a write acknowledged deep within 1922 states, and a breadth-first search to that
 /// depth would meet millions of states first (20 seconds and 700 MB, unbounded); bounded,
 /// it stops at the limit, says so, and the property has no trace.
 #[test]
@@ -570,6 +594,8 @@ fn a_run_cut_short_does_not_search_beyond_its_limit_for_a_trace() {
         "1",
         "--max-states",
         "1922",
+        "--order",
+        "depth-first",
         "--no-symmetry",
         "--format",
         "json",

@@ -14,7 +14,7 @@ use replcheck::level::Kind;
 use replcheck::level::Level;
 use replcheck::level::LevelSpec;
 use replcheck::protocol::types::{MemberId, Term};
-use replcheck::search::{self, Stop};
+use replcheck::search::{self, Order, Stop};
 use stateright::actor::{ActorModelAction, Id};
 use stateright::{Checker, HasDiscoveries, Model};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -248,7 +248,8 @@ fn signature(run: &Run) -> (Vec<Outcome>, usize, usize) {
 }
 
 /// Defect 6: stateright's counts vary from run to run with several threads and with
-/// symmetry. replcheck's do not: depth-first and breadth-first, one thread and two,
+/// symmetry. replcheck's do not: depth-first, breadth-first and the probe (breadth-first
+/// then depth-first, here switching after a level of 100 states), one thread and two,
 /// give the same verdicts, unique states and states generated, with and without
 /// symmetry, and for protocol version 0 too, whose representative is not canonical.
 #[test]
@@ -264,26 +265,42 @@ fn complete_runs_agree_across_orders_and_thread_counts() {
     ];
     for (spec, with_symmetry, without) in &models {
         for (symmetry, pinned) in [(true, with_symmetry), (false, without)] {
-            let run = |threads: usize, breadth_first: bool| {
+            let run = |threads: usize, order: Order| {
                 signature(&check::check(
                     spec,
                     Options {
                         threads,
                         symmetry,
-                        breadth_first,
+                        order,
                         ..Options::DEFAULT
                     },
                 ))
             };
-            let reference = run(1, false);
+            let reference = run(1, Order::DepthFirst);
             assert_eq!(reference.1, *pinned, "{} symmetry {symmetry}", spec.name);
-            for (threads, breadth_first) in [(2, false), (1, true), (2, true)] {
-                assert_eq!(
-                    run(threads, breadth_first),
-                    reference,
-                    "{} symmetry {symmetry}, {threads} threads, breadth-first {breadth_first}",
-                    spec.name
-                );
+            let probe = Order::Probe {
+                level_cap: 100,
+                time: Duration::from_secs(60),
+            };
+            let brief = Order::Probe {
+                level_cap: usize::MAX,
+                time: Duration::ZERO,
+            };
+            for threads in [1, 2] {
+                for order in [
+                    Order::DepthFirst,
+                    Order::BreadthFirst,
+                    probe,
+                    brief,
+                    Order::PROBE,
+                ] {
+                    assert_eq!(
+                        run(threads, order),
+                        reference,
+                        "{} symmetry {symmetry}, {threads} threads, {order:?}",
+                        spec.name
+                    );
+                }
             }
         }
     }
@@ -403,11 +420,18 @@ fn defect_3_symmetry_counts_exactly_the_classes_in_either_order() {
             .into_keys()
             .map(|s| <ReplicaSetModel as Level>::representative(&s))
             .collect();
-        for breadth_first in [false, true] {
+        for order in [
+            Order::DepthFirst,
+            Order::BreadthFirst,
+            Order::Probe {
+                level_cap: 100,
+                time: Duration::from_secs(60),
+            },
+        ] {
             let run = check::check(
                 &spec,
                 Options {
-                    breadth_first,
+                    order,
                     ..Options::DEFAULT
                 },
             );
@@ -496,4 +520,49 @@ fn defect_8_runs_cut_short_and_violations_are_told_apart() {
     assert_eq!(code, 0);
     assert_eq!(report["models"][0]["complete"], true);
     assert!(report["models"][0]["stopped_by"].is_null());
+}
+
+/// The probe (breadth-first while levels are small) keeps a parent link per state, and a
+/// property it finds violated gets its trace from those links, without a second search:
+/// as short as the trace the separate shortest-trace search gives after a depth-first
+/// run, and one that replays to a violation.
+#[test]
+fn the_probe_gives_shortest_traces_of_its_own() {
+    for spec in [
+        spec("bugs/unelectable-stands.toml"),
+        spec("bugs/arbiter-stands.toml"),
+        small_durable_vote(),
+    ] {
+        let lengths = |order: Order| -> Vec<(String, usize)> {
+            let run = check::check(
+                &spec,
+                Options {
+                    order,
+                    ..Options::DEFAULT
+                },
+            );
+            let check::Run::Actor(r) = run else {
+                unreachable!("actor-level models")
+            };
+            r.properties
+                .iter()
+                .filter_map(|p| {
+                    let trace = p.trace.as_ref()?;
+                    assert!(trace.shortest, "{} {}", spec.name, p.property.info.name);
+                    assert!(p.found_after.is_some());
+                    assert!(
+                        p.property
+                            .is_target(&r.model, trace.states.last().expect("a last state")),
+                        "{}: the trace of {} ends where it fails",
+                        spec.name,
+                        p.property.info.name
+                    );
+                    Some((p.property.info.name.to_string(), trace.actions.len()))
+                })
+                .collect()
+        };
+        let probed = lengths(Order::PROBE);
+        assert!(!probed.is_empty(), "{}", spec.name);
+        assert_eq!(probed, lengths(Order::DepthFirst), "{}", spec.name);
+    }
 }

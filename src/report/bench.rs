@@ -13,12 +13,13 @@ pub fn bench_header(machine: &str, out: &mut impl Write) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "| benchmark | threads | symmetry | unique states | states generated | states/s | seconds | peak memory | bytes/state | verdicts |"
+        "| benchmark | binary | threads | symmetry | unique states | states generated | states/s | seconds | peak memory | bytes/state | first violation | verdicts |"
     )?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|")
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 }
 
 /// One benchmark run as a table row. Bytes per state: peak memory over unique states.
+/// A run stopped by its time limit says so in the verdicts column.
 pub fn bench_row(m: &crate::bench::Measurement, out: &mut impl Write) -> io::Result<()> {
     let per_second = if m.seconds > 0.0 {
         thousands((m.states as f64 / m.seconds) as usize)
@@ -27,8 +28,11 @@ pub fn bench_row(m: &crate::bench::Measurement, out: &mut impl Write) -> io::Res
     };
     writeln!(
         out,
-        "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} |",
         m.benchmark.name,
+        m.against
+            .as_ref()
+            .map_or("this".into(), |p| format!("`{}`", p.display())),
         m.threads,
         if m.benchmark.symmetry { "on" } else { "off" },
         thousands(m.unique_states as usize),
@@ -39,10 +43,12 @@ pub fn bench_row(m: &crate::bench::Measurement, out: &mut impl Write) -> io::Res
         m.peak_memory_bytes
             .filter(|_| m.unique_states > 0)
             .map_or("-".into(), |b| (b / m.unique_states).to_string()),
-        if m.ok {
-            "as expected"
-        } else {
-            "NOT as expected"
+        m.first_violation
+            .map_or("-".into(), |s| format!("{s:.1} s")),
+        match (m.complete, m.ok) {
+            (false, _) => "inconclusive (stopped by --timeout)",
+            (true, true) => "as expected",
+            (true, false) => "NOT as expected",
         }
     )
 }
@@ -63,7 +69,11 @@ pub fn bench_footer(
         seen.push(name);
         let runs: Vec<_> = measured
             .iter()
-            .filter(|x| x.benchmark.name == name)
+            .filter(|x| x.benchmark.name == name && x.against.is_none())
+            .collect();
+        let others: Vec<_> = measured
+            .iter()
+            .filter(|x| x.benchmark.name == name && x.against.is_some())
             .collect();
         let mut line = format!("- {name} ({}): {}", m.benchmark.file, m.benchmark.about);
         if let (Some(one), Some(most)) = (
@@ -85,6 +95,32 @@ pub fn bench_footer(
             } else {
                 "; VERDICTS DIFFER between thread counts"
             });
+        }
+        for other in &others {
+            let Some(this) = runs.iter().find(|r| r.threads == other.threads) else {
+                continue;
+            };
+            let rate = |m: &crate::bench::Measurement| m.states as f64 / m.seconds.max(1e-9);
+            line.push_str(&format!(
+                "; on {} thread{} this binary generates {:.2}x the states per second of the other{}{}",
+                this.threads,
+                if this.threads == 1 { "" } else { "s" },
+                rate(this) / rate(other),
+                if this.complete && other.complete {
+                    format!(" and takes {:.2}x its time", this.seconds / other.seconds.max(1e-9))
+                } else {
+                    String::new()
+                },
+                if this.complete && other.complete && this.unique_states != other.unique_states {
+                    format!(
+                        " (unique states differ: {} against {})",
+                        thousands(this.unique_states as usize),
+                        thousands(other.unique_states as usize)
+                    )
+                } else {
+                    String::new()
+                }
+            ));
         }
         writeln!(out, "{line}")?;
     }

@@ -79,6 +79,10 @@ struct JsonProperty {
     ok: bool,
     /// The counterexample's steps, or null.
     trace: Option<Vec<trace::Step>>,
+    /// Seconds into the exploration when a state violating (or reaching) the property
+    /// was first met.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    found_after_seconds: Option<f64>,
     /// Whether the trace is proven shortest.
     #[serde(skip_serializing_if = "Option::is_none")]
     shortest: Option<bool>,
@@ -137,6 +141,7 @@ fn json_model<M: Rendered>(r: &ModelResult<M>) -> JsonModel<'_> {
                 outcome: p.outcome,
                 ok: p.ok(),
                 trace: p.trace.as_ref().map(|t| trace::steps(&r.model, t)),
+                found_after_seconds: p.found_after.map(|d| d.as_secs_f64()),
                 shortest: p.trace.as_ref().map(|t| t.shortest),
                 story: p.trace.as_ref().map(|t| r.model.story(p.property, t)),
                 explorer_path: p.trace.as_ref().map(|t| t.explorer_path(&r.model)),

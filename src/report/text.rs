@@ -166,7 +166,7 @@ fn trace_text<M: Rendered>(
     writeln!(out)?;
     writeln!(
         out,
-        "  {what} for {} ({} step{}, {}){}:",
+        "  {what} for {} ({} step{}, {}{}){}:",
         p.property.info.name,
         t.actions.len(),
         if t.actions.len() == 1 { "" } else { "s" },
@@ -175,6 +175,9 @@ fn trace_text<M: Rendered>(
         } else {
             "not proven shortest"
         },
+        p.found_after
+            .map(|d| format!("; met {:.1} s into the search", d.as_secs_f64()))
+            .unwrap_or_default(),
         if p.ok() { ", as expected" } else { "" }
     )?;
     trace_body(r, p, t, options, out)
