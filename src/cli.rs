@@ -43,7 +43,7 @@ pub enum Command {
         #[arg(long)]
         no_symmetry: bool,
         /// The order of exploration. `probe` (the default) goes breadth-first while a
-        /// level of the search holds at most half a million states, so that a violation
+        /// level of the search holds at most 131,072 states, so that a violation
         /// a few steps away is found first and with its shortest trace, then depth-first;
         /// `depth-first` keeps only fingerprints and stacks; `breadth-first` goes level
         /// by level to the end.

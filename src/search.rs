@@ -13,8 +13,8 @@
 //! - Every thread, the only one included, looks at a shared stop flag before each state;
 //!   the caller's monitor raises it for a deadline or for memory (`Budget`).
 //! - The order (`Order`) is, by default, a probe: level by level, breadth-first, for the
-//!   first 3 seconds (`Order::PROBE`) and while a level holds at most half a million
-//!   states, then depth-first from the level where the probe stopped. A violation a few
+//!   first 3 seconds (`Order::PROBE`) and while a level holds at most 2¹⁷ states,
+//!   then depth-first from the level where the probe stopped. A violation a few
 //!   steps from the initial state is then found among the first states explored, with
 //!   its shortest path (the probe keeps one parent link per state), however large the
 //!   state space behind it, and the probe's cost is bounded: breadth-first is about a
@@ -122,10 +122,11 @@ pub enum Order {
 }
 
 impl Order {
-    /// The default: a probe for 3 seconds, over levels of at most 2¹⁹ states (about half
-    /// a million, well under a gibibyte of the actor level's states).
+    /// The default: a probe for 3 seconds, expanding levels of at most 2¹⁷ states
+    /// (131,072: a few hundred megabytes of the actor level's states at most; the level
+    /// they lead to is still generated and checked).
     pub const PROBE: Order = Order::Probe {
-        level_cap: 1 << 19,
+        level_cap: 1 << 17,
         time: Duration::from_secs(3),
     };
 }
@@ -238,56 +239,72 @@ impl Seen {
 }
 
 /// While the search goes level by level: each state's parent (the fingerprint of the state
-/// it was first reached from; an initial state is its own parent), in shards locked
-/// separately, and the first state that met each target.
+/// it was first reached from; an initial state is its own parent), as pairs appended by
+/// each thread once per level (no lookup is needed until a path is), and the first state
+/// that met each target.
 struct Parents {
-    shards: Vec<Mutex<HashMap<u64, u64, Spreading>>>,
+    links: Mutex<Vec<(u64, u64)>>,
     first_hits: Vec<Mutex<Option<u64>>>,
 }
+
+impl Parents {
+    fn new(targets: usize) -> Self {
+        Parents {
+            links: Mutex::new(Vec::new()),
+            first_hits: (0..targets).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+
+    /// Adds a thread's links (child, parent).
+    fn record(&self, links: &mut Vec<(u64, u64)>) {
+        self.links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(links);
+    }
+
+    /// For each target: the path of fingerprints from an initial state to the first
+    /// state that met it, if one was recorded.
+    fn paths(self) -> Vec<Option<Vec<u64>>> {
+        let first: Vec<Option<u64>> = self
+            .first_hits
+            .into_iter()
+            .map(|h| h.into_inner().unwrap_or_else(|p| p.into_inner()))
+            .collect();
+        if first.iter().all(Option::is_none) {
+            return first.iter().map(|_| None).collect();
+        }
+        let links = self.links.into_inner().unwrap_or_else(|p| p.into_inner());
+        let parent: HashMap<u64, u64, Spreading> = links.into_iter().collect();
+        first
+            .into_iter()
+            .map(|hit| {
+                let mut fp = hit?;
+                let mut path = vec![fp];
+                loop {
+                    let up = *parent.get(&fp)?;
+                    if up == fp {
+                        break;
+                    }
+                    path.push(up);
+                    fp = up;
+                }
+                path.reverse();
+                Some(path)
+            })
+            .collect()
+    }
+}
+
+/// While the search goes level by level, what `expand` records: the expanded state's
+/// fingerprint, this thread's links (successor, parent) and where first hits go.
+type Probing<'a> = (u64, &'a mut Vec<(u64, u64)>, &'a Parents);
 
 /// Which targets some explored state met, and when each was first met.
 struct Hits {
     met: Vec<AtomicBool>,
     started: Instant,
     at: Vec<Mutex<Option<Duration>>>,
-}
-
-impl Parents {
-    fn new(targets: usize) -> Self {
-        Parents {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            first_hits: (0..targets).map(|_| Mutex::new(None)).collect(),
-        }
-    }
-
-    fn shard(&self, fp: u64) -> std::sync::MutexGuard<'_, HashMap<u64, u64, Spreading>> {
-        self.shards[(fp as usize) & (SHARDS - 1)]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn record(&self, fp: u64, parent: u64) {
-        self.shard(fp).entry(fp).or_insert(parent);
-    }
-
-    /// The path of fingerprints from an initial state to the first state that met
-    /// `target`, if one was recorded and its parents were.
-    fn path(&self, target: usize) -> Option<Vec<u64>> {
-        let mut fp = (*self.first_hits[target]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()))?;
-        let mut path = vec![fp];
-        loop {
-            let parent = *self.shard(fp).get(&fp)?;
-            if parent == fp {
-                break;
-            }
-            path.push(parent);
-            fp = parent;
-        }
-        path.reverse();
-        Some(path)
-    }
 }
 
 /// States waiting to be explored that some thread has handed out for an idle one.
@@ -391,7 +408,7 @@ where
             let state = self.canonical(init);
             let fp = (self.fingerprint)(&state);
             if seen.insert(fp) {
-                parents.record(fp, fp);
+                parents.record(&mut vec![(fp, fp)]);
                 self.check(&state, fp, &hits, Some(&parents));
                 start.push((state, 0));
             }
@@ -414,8 +431,7 @@ where
                 false
             }
         };
-        let paths = (0..self.targets.len()).map(|t| parents.path(t)).collect();
-        drop(parents);
+        let paths = parents.paths();
         live.unique
             .store(seen.unique.load(Ordering::Relaxed), Ordering::Relaxed);
         let mut stop = *live.stop.lock().unwrap_or_else(|p| p.into_inner());
@@ -480,13 +496,13 @@ where
 
     /// Generates `state`'s successors within the model's bounds (counting them in
     /// `counted`) and hands each new one, checked, to `new`. While the search goes level
-    /// by level, `parent` gives `state`'s fingerprint and where to record it as the
-    /// successors' parent.
+    /// by level, `parent` gives `state`'s fingerprint, the links of this thread to add
+    /// (successor, `state`) to, and where first hits are recorded.
     #[allow(clippy::too_many_arguments)]
     fn expand(
         &self,
         state: &M::State,
-        parent: Option<(u64, &Parents)>,
+        mut parent: Option<Probing<'_>>,
         seen: &Seen,
         hits: &Hits,
         counted: &mut usize,
@@ -505,10 +521,10 @@ where
             let next = self.canonical(next);
             let fp = (self.fingerprint)(&next);
             if seen.insert(fp) {
-                if let Some((parent, parents)) = parent {
-                    parents.record(fp, parent);
+                if let Some((parent, links, _)) = &mut parent {
+                    links.push((fp, *parent));
                 }
-                self.check(&next, fp, hits, parent.map(|(_, p)| p));
+                self.check(&next, fp, hits, parent.as_ref().map(|(_, _, p)| *p));
                 new(next);
             }
         }
@@ -664,6 +680,7 @@ where
             let level_ref = &level;
             let work = || {
                 let mut found = Vec::new();
+                let mut links = Vec::new();
                 let mut actions = Vec::new();
                 let mut counted = 0usize;
                 'blocks: loop {
@@ -683,7 +700,7 @@ where
                             let fp = (self.fingerprint)(state);
                             self.expand(
                                 state,
-                                Some((fp, parents)),
+                                Some((fp, &mut links, parents)),
                                 seen,
                                 hits,
                                 &mut counted,
@@ -698,6 +715,7 @@ where
                         .store(seen.unique.load(Ordering::Relaxed), Ordering::Relaxed);
                 }
                 live.states.fetch_add(counted, Ordering::Relaxed);
+                parents.record(&mut links);
                 found
             };
             // A small level is not worth starting threads for.
