@@ -238,29 +238,75 @@ impl Seen {
     }
 }
 
-/// While the search goes level by level: each state's parent (the fingerprint of the state
-/// it was first reached from; an initial state is its own parent), as pairs appended by
-/// each thread once per level (no lookup is needed until a path is), and the first state
-/// that met each target.
+/// The successors met in one level, each with its least parent and whether it is new.
+type LevelLinks = HashMap<u64, (u64, bool), Spreading>;
+
+/// While the search goes level by level: each state's parent, and the first state that met
+/// each target, both chosen so that the path does not depend on the number of threads or
+/// on their timing. A state's parent is the one with the least fingerprint among the
+/// states of the previous level that lead to it (an initial state is its own parent); the
+/// first state to meet a target is the one with the least fingerprint among those of the
+/// shallowest level that meet it.
 struct Parents {
+    /// The links (state, parent) of the levels done.
     links: Mutex<Vec<(u64, u64)>>,
-    first_hits: Vec<Mutex<Option<u64>>>,
+    /// The level being generated: each successor met, with its least parent so far and
+    /// whether it is new in this level (a successor met before this level gets no link).
+    level: Vec<Mutex<LevelLinks>>,
+    /// For each target, the depth and fingerprint of the first state that met it.
+    first_hits: Vec<Mutex<Option<(u32, u64)>>>,
 }
 
 impl Parents {
     fn new(targets: usize) -> Self {
         Parents {
             links: Mutex::new(Vec::new()),
+            level: (0..SHARDS).map(|_| Mutex::default()).collect(),
             first_hits: (0..targets).map(|_| Mutex::new(None)).collect(),
         }
     }
 
-    /// Adds a thread's links (child, parent).
-    fn record(&self, links: &mut Vec<(u64, u64)>) {
-        self.links
+    /// `child` was reached from `parent`; `new`: it is new in this level.
+    fn link(&self, child: u64, parent: u64, new: bool) {
+        let mut shard = self.level[(child as usize) & (SHARDS - 1)]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        shard
+            .entry(child)
+            .and_modify(|(least, is_new)| {
+                *least = (*least).min(parent);
+                *is_new |= new;
+            })
+            .or_insert((parent, new));
+    }
+
+    /// Keeps the links of the level just generated, and starts the next.
+    fn end_level(&self) {
+        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        for shard in &self.level {
+            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            links.extend(
+                shard
+                    .drain()
+                    .filter(|(_, (_, new))| *new)
+                    .map(|(child, (parent, _))| (child, parent)),
+            );
+        }
+    }
+
+    /// The depth of the first state that met target `t`, if one has.
+    fn hit_depth(&self, t: usize) -> Option<u32> {
+        self.first_hits[t]
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .append(links);
+            .map(|(depth, _)| depth)
+    }
+
+    fn hit(&self, t: usize, depth: u32, fp: u64) {
+        let mut first = self.first_hits[t].lock().unwrap_or_else(|p| p.into_inner());
+        if first.is_none_or(|known| (depth, fp) < known) {
+            *first = Some((depth, fp));
+        }
     }
 
     /// For each target: the path of fingerprints from an initial state to the first
@@ -270,6 +316,7 @@ impl Parents {
             .first_hits
             .into_iter()
             .map(|h| h.into_inner().unwrap_or_else(|p| p.into_inner()))
+            .map(|hit| hit.map(|(_, fp)| fp))
             .collect();
         if first.iter().all(Option::is_none) {
             return first.iter().map(|_| None).collect();
@@ -297,8 +344,8 @@ impl Parents {
 }
 
 /// While the search goes level by level, what `expand` records: the expanded state's
-/// fingerprint, this thread's links (successor, parent) and where first hits go.
-type Probing<'a> = (u64, &'a mut Vec<(u64, u64)>, &'a Parents);
+/// fingerprint, the depth of its successors, and where links and first hits go.
+type Probing<'a> = (u64, u32, &'a Parents);
 
 /// Which targets some explored state met, and when each was first met.
 struct Hits {
@@ -408,11 +455,12 @@ where
             let state = self.canonical(init);
             let fp = (self.fingerprint)(&state);
             if seen.insert(fp) {
-                parents.record(&mut vec![(fp, fp)]);
-                self.check(&state, fp, &hits, Some(&parents));
+                parents.link(fp, fp, true);
+                self.check(&state, fp, &hits, Some((&parents, 0)));
                 start.push((state, 0));
             }
         }
+        parents.end_level();
         let probe = match (self.max_depth, self.order) {
             (Some(_), _) | (None, Order::BreadthFirst) => Some(None),
             (None, Order::Probe { level_cap, time }) => Some(Some((level_cap, time))),
@@ -460,19 +508,22 @@ where
     }
 
     /// Evaluates every target not yet met on a new state (fingerprint `fp`), and, while
-    /// the search goes level by level, records the first state that meets each.
-    fn check(&self, state: &M::State, fp: u64, hits: &Hits, parents: Option<&Parents>) {
+    /// the search goes level by level (`probing`: where, and this state's depth), records
+    /// the first state that meets each, evaluating a target already met on the rest of
+    /// the level where it was first met so that the choice among them is the same on
+    /// every run.
+    fn check(&self, state: &M::State, fp: u64, hits: &Hits, probing: Option<(&Parents, u32)>) {
         for (t, (target, hit)) in self.targets.iter().zip(&hits.met).enumerate() {
-            if !hit.load(Ordering::Relaxed) && target(self.model, state) {
+            let met = hit.load(Ordering::Relaxed);
+            let wanted =
+                !met || probing.is_some_and(|(parents, depth)| parents.hit_depth(t) == Some(depth));
+            if wanted && target(self.model, state) {
                 hits.at[t]
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .get_or_insert_with(|| hits.started.elapsed());
-                if let Some(parents) = parents {
-                    parents.first_hits[t]
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get_or_insert(fp);
+                if let Some((parents, depth)) = probing {
+                    parents.hit(t, depth, fp);
                 }
                 hit.store(true, Ordering::Relaxed);
             }
@@ -496,13 +547,13 @@ where
 
     /// Generates `state`'s successors within the model's bounds (counting them in
     /// `counted`) and hands each new one, checked, to `new`. While the search goes level
-    /// by level, `parent` gives `state`'s fingerprint, the links of this thread to add
-    /// (successor, `state`) to, and where first hits are recorded.
+    /// by level, `parent` gives `state`'s fingerprint, its successors' depth, and where
+    /// links and first hits are recorded.
     #[allow(clippy::too_many_arguments)]
     fn expand(
         &self,
         state: &M::State,
-        mut parent: Option<Probing<'_>>,
+        parent: Option<Probing<'_>>,
         seen: &Seen,
         hits: &Hits,
         counted: &mut usize,
@@ -520,11 +571,12 @@ where
             *counted += 1;
             let next = self.canonical(next);
             let fp = (self.fingerprint)(&next);
-            if seen.insert(fp) {
-                if let Some((parent, links, _)) = &mut parent {
-                    links.push((fp, *parent));
-                }
-                self.check(&next, fp, hits, parent.as_ref().map(|(_, _, p)| *p));
+            let new_here = seen.insert(fp);
+            if let Some((parent, _, parents)) = parent {
+                parents.link(fp, parent, new_here);
+            }
+            if new_here {
+                self.check(&next, fp, hits, parent.map(|(_, depth, p)| (p, depth)));
                 new(next);
             }
         }
@@ -680,7 +732,6 @@ where
             let level_ref = &level;
             let work = || {
                 let mut found = Vec::new();
-                let mut links = Vec::new();
                 let mut actions = Vec::new();
                 let mut counted = 0usize;
                 'blocks: loop {
@@ -700,7 +751,7 @@ where
                             let fp = (self.fingerprint)(state);
                             self.expand(
                                 state,
-                                Some((fp, &mut links, parents)),
+                                Some((fp, depth as u32 + 1, parents)),
                                 seen,
                                 hits,
                                 &mut counted,
@@ -715,7 +766,6 @@ where
                         .store(seen.unique.load(Ordering::Relaxed), Ordering::Relaxed);
                 }
                 live.states.fetch_add(counted, Ordering::Relaxed);
-                parents.record(&mut links);
                 found
             };
             // A small level is not worth starting threads for.
@@ -733,6 +783,7 @@ where
             if last {
                 break;
             }
+            parents.end_level();
             level = next.into_iter().flatten().collect();
             depth += 1;
             if probe.is_some_and(|(cap, time)| level.len() > cap || hits.started.elapsed() >= time)

@@ -525,7 +525,7 @@ fn defect_8_runs_cut_short_and_violations_are_told_apart() {
 /// The probe (breadth-first while levels are small) keeps a parent link per state, and a
 /// property it finds violated gets its trace from those links, without a second search:
 /// as short as the trace the separate shortest-trace search gives after a depth-first
-/// run, and one that replays to a violation.
+/// run, one that replays to a violation, and the same trace on one thread and on two.
 #[test]
 fn the_probe_gives_shortest_traces_of_its_own() {
     for spec in [
@@ -533,11 +533,12 @@ fn the_probe_gives_shortest_traces_of_its_own() {
         spec("bugs/arbiter-stands.toml"),
         small_durable_vote(),
     ] {
-        let lengths = |order: Order| -> Vec<(String, usize)> {
+        let traces = |order: Order, threads: usize| {
             let run = check::check(
                 &spec,
                 Options {
                     order,
+                    threads,
                     ..Options::DEFAULT
                 },
             );
@@ -557,12 +558,26 @@ fn the_probe_gives_shortest_traces_of_its_own() {
                         spec.name,
                         p.property.info.name
                     );
-                    Some((p.property.info.name.to_string(), trace.actions.len()))
+                    Some((p.property.info.name.to_string(), trace.actions.clone()))
                 })
-                .collect()
+                .collect::<Vec<_>>()
         };
-        let probed = lengths(Order::PROBE);
+        let probed = traces(Order::PROBE, 1);
         assert!(!probed.is_empty(), "{}", spec.name);
-        assert_eq!(probed, lengths(Order::DepthFirst), "{}", spec.name);
+        for _ in 0..3 {
+            assert_eq!(traces(Order::PROBE, 2), probed, "{}", spec.name);
+        }
+        let lengths = |traces: Vec<(String, Vec<_>)>| {
+            traces
+                .into_iter()
+                .map(|(name, actions)| (name, actions.len()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            lengths(traces(Order::DepthFirst, 1)),
+            lengths(probed),
+            "{}",
+            spec.name
+        );
     }
 }
