@@ -31,7 +31,7 @@
 //! Properties are evaluated on every new state until each one has been found (violated
 //! or reached); traces come from a separate breadth-first search (`check`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -204,9 +204,85 @@ type Spreading = BuildHasherDefault<Spread>;
 const SHARD_BITS: u32 = 6;
 const SHARDS: usize = 1 << SHARD_BITS;
 
+/// One shard of the fingerprint set: open addressing with linear probing over a plain
+/// array of fingerprints (0 marks an empty slot; the fingerprint 0 itself is kept in a
+/// flag). It grows by half when nine slots in ten are full, so that it holds between 0.6
+/// and 0.9 fingerprints per 8-byte slot: 9 to 13.3 bytes per state, where a general hash
+/// set doubles (18 bytes per state after a doubling) and keeps a control byte per slot.
+#[derive(Default)]
+struct FingerprintSet {
+    slots: Vec<u64>,
+    len: usize,
+    has_zero: bool,
+}
+
+impl FingerprintSet {
+    const FIRST: usize = 64;
+
+    /// The slot where the probe for `fp` starts: the high bits of a multiply, scaled to
+    /// the table's size (the shard index used the low bits).
+    fn home(fp: u64, slots: usize) -> usize {
+        let spread = (fp >> SHARD_BITS).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        ((u128::from(spread) * slots as u128) >> 64) as usize
+    }
+
+    /// Records `fp`; whether it is new.
+    fn insert(&mut self, fp: u64) -> bool {
+        if fp == 0 {
+            return !std::mem::replace(&mut self.has_zero, true);
+        }
+        if (self.len + 1) * 10 > self.slots.len() * 9 {
+            self.grow();
+        }
+        let n = self.slots.len();
+        let mut i = Self::home(fp, n);
+        loop {
+            match self.slots[i] {
+                0 => {
+                    self.slots[i] = fp;
+                    self.len += 1;
+                    return true;
+                }
+                x if x == fp => return false,
+                _ => i = if i + 1 == n { 0 } else { i + 1 },
+            }
+        }
+    }
+
+    fn contains(&self, fp: u64) -> bool {
+        if fp == 0 {
+            return self.has_zero;
+        }
+        let n = self.slots.len();
+        if n == 0 {
+            return false;
+        }
+        let mut i = Self::home(fp, n);
+        loop {
+            match self.slots[i] {
+                0 => return false,
+                x if x == fp => return true,
+                _ => i = if i + 1 == n { 0 } else { i + 1 },
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() + self.slots.len() / 2).max(Self::FIRST);
+        let old = std::mem::replace(&mut self.slots, vec![0; size]);
+        for fp in old.into_iter().filter(|&fp| fp != 0) {
+            let mut i = Self::home(fp, size);
+            while self.slots[i] != 0 {
+                i = if i + 1 == size { 0 } else { i + 1 };
+            }
+            self.slots[i] = fp;
+        }
+    }
+}
+
 /// The fingerprints seen so far, in shards locked separately.
 struct Seen {
-    shards: Vec<Mutex<HashSet<u64, Spreading>>>,
+    shards: Vec<Mutex<FingerprintSet>>,
     unique: AtomicUsize,
 }
 
@@ -218,7 +294,7 @@ impl Seen {
         }
     }
 
-    fn shard(&self, fp: u64) -> std::sync::MutexGuard<'_, HashSet<u64, Spreading>> {
+    fn shard(&self, fp: u64) -> std::sync::MutexGuard<'_, FingerprintSet> {
         self.shards[(fp as usize) & (SHARDS - 1)]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -234,7 +310,7 @@ impl Seen {
     }
 
     fn contains(&self, fp: u64) -> bool {
-        self.shard(fp).contains(&fp)
+        self.shard(fp).contains(fp)
     }
 }
 
@@ -826,4 +902,36 @@ where
 pub fn collision_probability(unique: usize) -> f64 {
     let n = unique as f64;
     (n * (n - 1.0) / 2.0 / 2f64.powi(64)).min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FingerprintSet;
+    use std::collections::HashSet;
+
+    /// The fingerprint set agrees with a general hash set on every insert and lookup,
+    /// through its growth, for the fingerprint 0 and for fingerprints that share their
+    /// low bits (one shard's), and stays between 0.6 and 0.9 full once grown.
+    #[test]
+    fn fingerprint_set_agrees_with_a_hash_set() {
+        let mut ours = FingerprintSet::default();
+        let mut reference = HashSet::new();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for n in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let fp = match n % 5 {
+                0 => 0,
+                1 => (n / 5) << 6,
+                _ => x & !63,
+            };
+            assert_eq!(ours.insert(fp), reference.insert(fp), "insert {fp}");
+            let probe = x.rotate_left(9) & !63;
+            assert_eq!(ours.contains(probe), reference.contains(&probe));
+        }
+        assert!(reference.iter().all(|&fp| ours.contains(fp)));
+        let stored = ours.len as f64 / ours.slots.len() as f64;
+        assert!((0.59..=0.9).contains(&stored), "load {stored}");
+    }
 }
