@@ -616,3 +616,59 @@ fn a_run_cut_short_does_not_search_beyond_its_limit_for_a_trace() {
     assert_eq!(m["trace_search_stopped_by"]["limit"], "max_states");
     assert!(m["states"].as_u64().unwrap() < 2500, "{m}");
 }
+
+/// The probe meets a violation that depth-first search does not reach in minutes: in the
+/// realistic PSS with the fetcher's consistency check off, `log_matching` fails 11 steps
+/// from the initial state, and the probe (here without a time bound, so that only its
+/// level cap decides when it turns depth-first) meets it among the first two million
+/// states, with an 11-step trace, and reports the run as cut short.
+#[test]
+fn the_probe_meets_a_shallow_violation_in_a_state_space_it_cannot_finish() {
+    let run = replcheck(&[
+        "check",
+        "models/bench/realistic/bugs/fetch-consistency-check.toml",
+        "--probe-seconds",
+        "100000",
+        "--max-states",
+        "2000000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let m = &report["models"][0];
+    assert_eq!(m["complete"], false);
+    let log_matching = m["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "log_matching")
+        .unwrap();
+    assert_eq!(log_matching["outcome"], "violated", "{log_matching}");
+    assert_eq!(log_matching["shortest"], true, "{log_matching}");
+    assert_eq!(log_matching["trace"].as_array().map(Vec::len), Some(11));
+    assert!(log_matching["found_after_seconds"].as_f64().is_some());
+    // Depth-first alone (on one thread, so that its order is fixed), in the same number
+    // of states, does not meet it.
+    let deep = replcheck(&[
+        "check",
+        "models/bench/realistic/bugs/fetch-consistency-check.toml",
+        "--order",
+        "depth-first",
+        "--threads",
+        "1",
+        "--max-states",
+        "2000000",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&deep.stdout).expect("JSON report");
+    let outcome = report["models"][0]["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "log_matching")
+        .unwrap()["outcome"]
+        .clone();
+    assert_eq!(outcome, "inconclusive");
+}
