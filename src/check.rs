@@ -472,13 +472,7 @@ pub fn shortest_traces_within<M: Level>(
     threads: usize,
     limits: TraceLimits,
 ) -> (Vec<Option<Trace<M>>>, Option<Stop>) {
-    let key = |state: &M::State| {
-        if up_to_symmetry {
-            M::fingerprint(&M::representative(state))
-        } else {
-            M::fingerprint(state)
-        }
-    };
+    let key = |state: &M::State| class_fingerprint::<M>(state, up_to_symmetry);
     let mut traces: Vec<Option<Trace<M>>> = vec![None; properties.len()];
     if properties.is_empty() {
         return (traces, None);
@@ -572,17 +566,21 @@ pub fn shortest_traces_within<M: Level>(
     (traces, None)
 }
 
+/// The fingerprint states are told apart by: of the state's representative with
+/// `symmetry`, of the state itself without.
+fn class_fingerprint<M: Level>(state: &M::State, symmetry: bool) -> u64 {
+    if symmetry {
+        M::fingerprint(&M::representative(state))
+    } else {
+        M::fingerprint(state)
+    }
+}
+
 /// The trace through the states whose fingerprints `path` gives, from an initial state on
 /// (of representatives, with `symmetry`): at each step, the first action whose successor
 /// has the next fingerprint. A path the search recorded level by level is a shortest one.
 fn trace_along<M: Level>(model: &M, path: &[u64], symmetry: bool) -> Option<Trace<M>> {
-    let key = |state: &M::State| {
-        if symmetry {
-            M::fingerprint(&M::representative(state))
-        } else {
-            M::fingerprint(state)
-        }
-    };
+    let key = |state: &M::State| class_fingerprint::<M>(state, symmetry);
     let (&first, rest) = path.split_first()?;
     let (init, mut state) = model
         .init_states()

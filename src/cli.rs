@@ -178,13 +178,7 @@ pub enum SearchOrder {
 impl SearchOrder {
     fn order(self, probe: Duration) -> crate::search::Order {
         match self {
-            SearchOrder::Probe => match crate::search::Order::PROBE {
-                crate::search::Order::Probe { level_cap, .. } => crate::search::Order::Probe {
-                    level_cap,
-                    time: probe,
-                },
-                other => other,
-            },
+            SearchOrder::Probe => crate::search::Order::probe(probe),
             SearchOrder::DepthFirst => crate::search::Order::DepthFirst,
             SearchOrder::BreadthFirst => crate::search::Order::BreadthFirst,
         }

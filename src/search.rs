@@ -122,13 +122,18 @@ pub enum Order {
 }
 
 impl Order {
-    /// The default: a probe for 3 seconds, expanding levels of at most 2¹⁷ states
-    /// (131,072: a few hundred megabytes of the actor level's states at most; the level
-    /// they lead to is still generated and checked).
-    pub const PROBE: Order = Order::Probe {
-        level_cap: 1 << 17,
-        time: Duration::from_secs(3),
-    };
+    /// The default: a probe for 3 seconds (`probe(3 s)`).
+    pub const PROBE: Order = Order::probe(Duration::from_secs(3));
+
+    /// A probe for `time`, expanding levels of at most 2¹⁷ states (131,072: a few hundred
+    /// megabytes of the actor level's states at most; the level they lead to is still
+    /// generated and checked).
+    pub const fn probe(time: Duration) -> Order {
+        Order::Probe {
+            level_cap: 1 << 17,
+            time,
+        }
+    }
 }
 
 /// A condition whose first hit a search records.
