@@ -300,7 +300,7 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
         threads: options.threads.max(1),
         representative: options
             .symmetry
-            .then_some(M::representative as fn(&M::State) -> M::State),
+            .then_some(M::canonical as fn(M::State) -> M::State),
         max_states: options.max_states,
         max_depth: options.max_depth,
         order: options.order,

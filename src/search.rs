@@ -140,7 +140,7 @@ impl Order {
 pub type Target<'a, M> = Box<dyn Fn(&M, &<M as Model>::State) -> bool + Sync + 'a>;
 
 /// A map from a state to the canonical state of its symmetry class.
-pub type Canonical<M> = fn(&<M as Model>::State) -> <M as Model>::State;
+pub type Canonical<M> = fn(<M as Model>::State) -> <M as Model>::State;
 
 /// What to explore and how.
 pub struct Search<'a, M: Model> {
@@ -583,7 +583,7 @@ where
 
     fn canonical(&self, state: M::State) -> M::State {
         match self.representative {
-            Some(representative) => representative(&state),
+            Some(representative) => representative(state),
             None => state,
         }
     }

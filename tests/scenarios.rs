@@ -236,7 +236,7 @@ fn message_loss_is_explored_as_delay_and_reaches_the_same_states() {
             let model = ReplicaSetModel::new(settings);
             let emptied = |state: &State| {
                 let mut rest = state.clone();
-                rest.network = stateright::actor::Network::new_unordered_nonduplicating([]);
+                rest.network = replcheck::level::actor::InFlight::default();
                 <ReplicaSetModel as Level>::fingerprint(&rest)
             };
             // The initial states too: a loss can lead back to one.

@@ -241,6 +241,12 @@ pub trait Level:
     /// The canonical state of `state`'s class of renamings of identical members.
     fn representative(state: &Self::State) -> Self::State;
 
+    /// `representative`, taking the state: a level may hand back the state itself when it
+    /// is already its class's representative, without a copy.
+    fn canonical(state: Self::State) -> Self::State {
+        Self::representative(&state)
+    }
+
     /// The 64-bit fingerprint a search tells states apart by.
     fn fingerprint(state: &Self::State) -> u64 {
         fingerprint(state)

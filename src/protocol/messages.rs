@@ -134,3 +134,18 @@ pub enum Timer {
     /// (wall time passing, or clock skew), within the model's budget of jumps.
     ClockJump,
 }
+
+impl Timer {
+    /// Every timer, in order.
+    pub const ALL: [Timer; 9] = [
+        Timer::Election,
+        Timer::StepDown,
+        Timer::FinishRollback,
+        Timer::PrimaryUnreachable,
+        Timer::JournalFlush,
+        Timer::Isolate,
+        Timer::Rejoin,
+        Timer::LeaseExpires,
+        Timer::ClockJump,
+    ];
+}

@@ -132,3 +132,87 @@ fn actor_step(model: &ReplicaSetModel, before: &State, action: &Action, after: &
         },
     }
 }
+
+/// The Explorer's picture of a path (`Model::as_svg`): a timeline per actor, an arrow
+/// from the step that sent each delivered message to the step that delivered it, and a
+/// dot for every other step, each labelled with what happened.
+pub fn svg(model: &ReplicaSetModel, path: stateright::Path<State, Action>) -> String {
+    use std::fmt::Write;
+    let steps = path.into_vec();
+    let names: Vec<String> = model
+        .members(&steps[0].0)
+        .map(|m| m.id.to_string())
+        .chain(["client".to_string()])
+        .collect();
+    let (column, row) = (100, 30);
+    let plot = |actor: usize, time: usize| (actor * column, time * row);
+    let (width, height) = plot(names.len(), steps.len());
+    let mut svg = format!(
+        "<svg version='1.1' baseProfile='full' width='{w}' height='{height}' \
+         viewbox='-20 -20 {vw} {vh}' xmlns='http://www.w3.org/2000/svg'>\
+         <defs><marker class='svg-event-shape' id='arrow' markerWidth='12' \
+         markerHeight='10' refX='12' refY='5' orient='auto'>\
+         <polygon points='0 0, 12 5, 0 10' /></marker></defs>",
+        w = width + 400,
+        vw = width + 420,
+        vh = height + 20,
+    );
+    for (i, name) in names.iter().enumerate() {
+        let (x, y1) = plot(i, 0);
+        let (_, y2) = plot(i, steps.len());
+        let _ = write!(
+            svg,
+            "<line x1='{x}' y1='{y1}' x2='{x}' y2='{y2}' class='svg-actor-timeline' />\
+             <text x='{x}' y='{y1}' class='svg-actor-label'>{name}</text>"
+        );
+    }
+    for (k, (_, action)) in steps.iter().enumerate() {
+        let Some(action) = action else { continue };
+        let time = k + 1;
+        let actor = match action {
+            ActorModelAction::Deliver { src, dst, msg } => {
+                let envelope = Envelope {
+                    src: *src,
+                    dst: *dst,
+                    msg: msg.clone(),
+                };
+                // Sent by the step after the last state that did not hold it.
+                let sent = (0..=k)
+                    .rev()
+                    .find(|&j| !steps[j].0.network.contains(&envelope))
+                    .map_or(0, |j| j + 1);
+                let (x1, y1) = plot(usize::from(*src), sent);
+                let (x2, y2) = plot(usize::from(*dst), time);
+                let _ = write!(
+                    svg,
+                    "<line x1='{x1}' x2='{x2}' y1='{y1}' y2='{y2}' \
+                     marker-end='url(#arrow)' class='svg-event-line' />"
+                );
+                usize::from(*dst)
+            }
+            ActorModelAction::Drop(e) => usize::from(e.dst),
+            ActorModelAction::Timeout(id, _)
+            | ActorModelAction::Crash(id)
+            | ActorModelAction::Recover(id) => usize::from(*id),
+            ActorModelAction::SelectRandom { actor, .. } => usize::from(*actor),
+        };
+        let (x, y) = plot(actor, time);
+        if !matches!(action, ActorModelAction::Deliver { .. }) {
+            let _ = write!(
+                svg,
+                "<circle cx='{x}' cy='{y}' r='10' class='svg-event-shape' />"
+            );
+        }
+        let label = narrate::label(model, action)
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let (lx, _) = plot(names.len(), 0);
+        let _ = write!(
+            svg,
+            "<text x='{lx}' y='{y}' class='svg-event-label'>{label}</text>"
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}

@@ -24,6 +24,7 @@ pub mod itf;
 pub mod narrate;
 pub mod network;
 pub mod properties;
+pub mod state;
 pub mod symmetry;
 
 use super::{ClientRow, Level, LevelSpec, MemberRow, Property, StateRows, Trace};
@@ -35,36 +36,22 @@ use crate::protocol::pv0;
 use crate::protocol::replset::Settings;
 use crate::protocol::types::{MemberId, MemberState, Oplog, WriteId};
 use stateright::actor::{
-    Actor, ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network, Out,
+    is_no_op, is_no_op_with_timer, Actor, ActorModelAction, Command, Envelope, Id, Out,
 };
 use stateright::{Model, Path};
+use std::borrow::Cow;
 use std::hash::Hasher;
 use std::sync::Arc;
 
-/// A state of the whole system, with the history stateright lets a model keep beside the
-/// actors (`History`).
-pub type State = ActorModelState<Node, History>;
+pub use state::{InFlight, Shared, State, Timers};
 
-/// Feeds every part of `state` to `hasher`, each actor's timers and random choices with
-/// their number. stateright's own `Hash` for `ActorModelState` writes each actor's timer
-/// set as its elements' hashes without their count, so that two states whose timers
-/// differ only in which actor holds them hash alike; as a fingerprint, that would take
-/// one state for the other and leave it unexplored (REPORT.md, "Soundness").
+/// Feeds every part of `state` to `hasher`: the fingerprint of a state. (stateright's own
+/// `Hash` for `ActorModelState` wrote each actor's timer set as its elements' hashes
+/// without their count, so that two states whose timers differed only in which actor held
+/// them hashed alike; `Timers` is a bit set per actor, which cannot.)
 pub fn hash_state<H: std::hash::Hasher>(state: &State, hasher: &mut H) {
     use std::hash::Hash;
-    state.actor_states.hash(hasher);
-    state.history.hash(hasher);
-    for timers in &state.timers_set {
-        timers.iter().count().hash(hasher);
-        timers.hash(hasher);
-    }
-    for choices in &state.random_choices {
-        choices.map.len().hash(hasher);
-        choices.hash(hasher);
-    }
-    state.network.hash(hasher);
-    state.crashed.hash(hasher);
-    state.actor_storages.hash(hasher);
+    state.hash(hasher);
 }
 
 /// What the model counts across a whole execution, for its bounds and ghost state: crashes
@@ -81,11 +68,14 @@ pub struct History {
 /// One step: a message delivered or lost, a timer firing, a crash or a restart.
 pub type Action = ActorModelAction<Msg, Timer, ()>;
 
-/// The replica set, its client and its network as one stateright model.
+/// The replica set, its client and its network as one stateright model: the protocol's
+/// actors (`Node`), driven as stateright's `ActorModel` drives them, over a compact
+/// state (`state`).
 #[derive(Clone)]
 pub struct ReplicaSetModel {
     settings: Arc<Settings>,
-    actors: ActorModel<Node, (), History>,
+    /// The members, then the client.
+    actors: Vec<Node>,
 }
 
 /// One member as the properties and traces see it.
@@ -123,18 +113,11 @@ impl ReplicaSetModel {
             id,
             settings: Arc::clone(&settings),
         });
-        let actors = ActorModel::new((), History::default())
-            .actors(members)
-            .actor(Node::Client {
+        let actors = members
+            .chain([Node::Client {
                 settings: Arc::clone(&settings),
-            })
-            .init_network(Network::new_unordered_nonduplicating([]))
-            .lossy_network(if settings.message_loss && settings.loss_steps {
-                LossyNetwork::Yes
-            } else {
-                LossyNetwork::No
-            })
-            .max_crashes(settings.max_crashes);
+            }])
+            .collect();
         ReplicaSetModel { settings, actors }
     }
 
@@ -183,9 +166,9 @@ impl ReplicaSetModel {
     /// different moments with the same durable state are the same state.
     fn forget_volatile(&self, state: &mut State, id: Id) {
         let i = usize::from(id);
-        let restarted =
-            self.actors.actors[i].on_start(id, &state.actor_storages[i], &mut Out::new());
-        state.actor_states[i] = Arc::new(restarted);
+        let storage = state.actor_storages[i].as_deref().cloned();
+        let restarted = self.actors[i].on_start(id, &storage, &mut Out::new());
+        state.actor_states[i] = Shared::new(restarted);
     }
 
     /// Protocol version 0 has no terms to bound or to order primaries by (docs/protocol.md §8).
@@ -217,7 +200,7 @@ impl ReplicaSetModel {
                 reign.seq = seq;
                 reign.acked_before = acked;
             }
-            next.actor_states[i] = Arc::new(NodeState::Member(member));
+            next.actor_states[i] = Shared::new(NodeState::Member(member));
         }
     }
 
@@ -252,48 +235,137 @@ impl ReplicaSetModel {
         pv0::refresh_views(&mut members, &state.crashed[..n]);
         for (i, m) in members.into_iter().enumerate() {
             if self.member(state, MemberId(i as u8)).member.view != m.view {
-                state.actor_states[i] = Arc::new(NodeState::Member(m));
+                state.actor_states[i] = Shared::new(NodeState::Member(m));
             }
         }
     }
 
-    /// Applies the network's rules (`network`) after a step from `prev` to `state`, taken
-    /// by actor `actor` (the only one that can have sent anything): absorbs duplicates, lets
-    /// newly sent messages replace what they supersede, and removes messages that can no
-    /// longer do anything.
-    fn settle_network(&self, prev: Option<(&State, Id)>, mut state: State) -> State {
-        let (before, actor) = match prev {
-            Some((p, actor)) => match &p.network {
-                Network::UnorderedNonDuplicating(before) => (Some(before), Some(actor)),
-                _ => (None, None),
-            },
-            None => (None, None),
-        };
-        let obsolete: Vec<_> = state
-            .network
-            .iter_deliverable()
-            .filter(|e| network::obsolete(self, &state, e))
-            .map(|e| e.to_cloned_msg())
-            .collect();
-        let Network::UnorderedNonDuplicating(in_flight) = &mut state.network else {
-            unreachable!("the model uses an unordered, non-duplicating network")
-        };
-        for e in &obsolete {
-            in_flight.remove(e);
+    /// Applies the network's rules (`network`) after a step that put `sent` in flight
+    /// (the envelopes that were not in flight before it): removes messages that can no
+    /// longer do anything, then lets each newly sent message that is left replace what it
+    /// supersedes. (Duplicates were absorbed as they were sent: `InFlight::insert`.)
+    fn settle_network(&self, state: &mut State, sent: &[Envelope<Msg>]) {
+        let mut in_flight = std::mem::take(&mut state.network);
+        in_flight.retain(|e| {
+            let e = Envelope {
+                src: e.src,
+                dst: e.dst,
+                msg: &e.msg,
+            };
+            !network::obsolete(self, state, &e)
+        });
+        for new in sent {
+            let e = Envelope {
+                src: new.src,
+                dst: new.dst,
+                msg: &new.msg,
+            };
+            // Still in flight unless the rule above removed it as obsolete.
+            if !network::obsolete(self, state, &e) {
+                in_flight.retain(|old| !network::replaces(new, old) || old == new);
+            }
         }
-        let sent: Vec<_> = in_flight
-            .keys()
-            .filter(|e| actor.is_none_or(|a| e.src == a))
-            .filter(|e| before.as_ref().is_none_or(|b| !b.contains_key(*e)))
-            .cloned()
-            .collect();
-        for new in &sent {
-            in_flight.retain(|old, _| old == new || !network::replaces(new, old));
+        state.network = in_flight;
+    }
+
+    /// Carries out what an actor's handler asked for, as stateright's `ActorModel` does:
+    /// sends (each new envelope is also added to `sent`), timers set and cancelled, and
+    /// durable state saved.
+    fn process_commands(
+        &self,
+        id: Id,
+        out: Out<Node>,
+        state: &mut State,
+        sent: &mut Vec<Envelope<Msg>>,
+    ) {
+        let i = usize::from(id);
+        for command in out {
+            match command {
+                Command::Send(dst, msg) => {
+                    let envelope = Envelope { src: id, dst, msg };
+                    if state.network.insert(envelope.clone()) {
+                        sent.push(envelope);
+                    }
+                }
+                Command::SetTimer(timer, _) => state.timers_set[i].set(timer),
+                Command::CancelTimer(timer) => state.timers_set[i].cancel(timer),
+                Command::Save(storage) => state.actor_storages[i] = Some(Shared::new(storage)),
+                // The actors make no random choices (`Node::Random` is `()`).
+                Command::ChooseRandom(..) => {}
+            }
         }
-        for count in in_flight.values_mut() {
-            *count = 1;
+    }
+
+    /// One step as stateright's `ActorModel` takes it, before the model's own rules: the
+    /// state after it and the envelopes it put in flight, or `None` if the step changes
+    /// nothing (a delivery its receiver ignores, a timer that only renews itself) or is
+    /// not possible.
+    fn actor_step(&self, state: &State, action: Action) -> Option<(State, Vec<Envelope<Msg>>)> {
+        let mut sent = Vec::new();
+        match action {
+            ActorModelAction::Drop(envelope) => {
+                let mut next = state.clone();
+                next.network.remove(&envelope);
+                Some((next, sent))
+            }
+            ActorModelAction::Deliver { src, dst, msg } => {
+                let i = usize::from(dst);
+                if *state.crashed.get(i)? {
+                    return None;
+                }
+                let mut actor = Cow::Borrowed(&*state.actor_states[i]);
+                let mut out = Out::new();
+                self.actors[i].on_msg(dst, &mut actor, src, msg.clone(), &mut out);
+                if is_no_op(&actor, &out) {
+                    return None;
+                }
+                let mut next = state.clone();
+                next.network.remove(&Envelope { src, dst, msg });
+                if let Cow::Owned(actor) = actor {
+                    next.actor_states[i] = Shared::new(actor);
+                }
+                self.process_commands(dst, out, &mut next, &mut sent);
+                Some((next, sent))
+            }
+            ActorModelAction::Timeout(id, timer) => {
+                let i = usize::from(id);
+                let mut actor = Cow::Borrowed(&**state.actor_states.get(i)?);
+                let mut out = Out::new();
+                self.actors[i].on_timeout(id, &mut actor, &timer, &mut out);
+                if is_no_op_with_timer(&actor, &out, &timer) {
+                    return None;
+                }
+                let mut next = state.clone();
+                next.timers_set[i].cancel(timer);
+                if let Cow::Owned(actor) = actor {
+                    next.actor_states[i] = Shared::new(actor);
+                }
+                self.process_commands(id, out, &mut next, &mut sent);
+                Some((next, sent))
+            }
+            ActorModelAction::Crash(id) => {
+                let i = usize::from(id);
+                let mut next = state.clone();
+                next.timers_set.get_mut(i)?.cancel_all();
+                next.crashed[i] = true;
+                Some((next, sent))
+            }
+            ActorModelAction::Recover(id) => {
+                let i = usize::from(id);
+                if !*state.crashed.get(i)? {
+                    return None;
+                }
+                let mut out = Out::new();
+                let storage = state.actor_storages[i].as_deref().cloned();
+                let restarted = self.actors[i].on_start(id, &storage, &mut out);
+                let mut next = state.clone();
+                next.actor_states[i] = Shared::new(restarted);
+                next.crashed[i] = false;
+                self.process_commands(id, out, &mut next, &mut sent);
+                Some((next, sent))
+            }
+            ActorModelAction::SelectRandom { .. } => None,
         }
-        state
     }
 }
 
@@ -301,41 +373,87 @@ impl Model for ReplicaSetModel {
     type State = State;
     type Action = Action;
 
+    /// Every actor started in order, as stateright's `ActorModel` starts them, with the
+    /// network's rules applied to what they sent.
     fn init_states(&self) -> Vec<State> {
-        self.actors
-            .init_states()
-            .into_iter()
-            .map(|mut s| {
-                if self.settings.is_pv0() {
-                    self.refresh_views(&mut s);
-                }
-                self.settle_network(None, s)
-            })
-            .collect()
+        let n = self.actors.len();
+        let mut state = State {
+            actor_states: Vec::with_capacity(n),
+            network: InFlight::default(),
+            timers_set: vec![Timers::default(); n],
+            crashed: vec![false; n],
+            actor_storages: vec![None; n],
+            history: History::default(),
+        };
+        let mut sent = Vec::new();
+        for (i, actor) in self.actors.iter().enumerate() {
+            let id = Id::from(i);
+            let mut out = Out::new();
+            let started = actor.on_start(id, &None, &mut out);
+            state.actor_states.push(Shared::new(started));
+            self.process_commands(id, out, &mut state, &mut sent);
+        }
+        if self.settings.is_pv0() {
+            self.refresh_views(&mut state);
+        }
+        self.settle_network(&mut state, &sent);
+        vec![state]
     }
 
-    /// Every step stateright's actor model offers, except crashing the client: the client
-    /// stands for the application's record of what was acknowledged, which must outlive
-    /// any failure to be checked against.
+    /// Every step stateright's actor model offers, in its order (losses, deliveries,
+    /// timers, crashes, restarts), except crashing the client: the client stands for the
+    /// application's record of what was acknowledged, which must outlive any failure to
+    /// be checked against.
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
-        self.actors.actions(state, actions);
+        if self.settings.message_loss && self.settings.loss_steps {
+            actions.extend(state.network.iter().cloned().map(ActorModelAction::Drop));
+        }
+        actions.extend(
+            state
+                .network
+                .iter()
+                .filter(|e| !state.crashed[usize::from(e.dst)])
+                .map(|e| ActorModelAction::Deliver {
+                    src: e.src,
+                    dst: e.dst,
+                    msg: e.msg.clone(),
+                }),
+        );
+        let jumps_spent = state.history.clock_jumps >= self.settings.pv0.max_clock_jumps;
+        let isolated = self.members(state).filter(|m| m.member.isolated).count();
+        let isolation_spent = isolated >= usize::from(self.settings.pv0.max_isolated);
+        for (i, timers) in state.timers_set.iter().enumerate() {
+            let id = Id::from(i);
+            actions.extend(
+                timers
+                    .iter()
+                    .filter(|&timer| match timer {
+                        Timer::ClockJump => !jumps_spent,
+                        Timer::Isolate => !isolation_spent,
+                        Timer::LeaseExpires => !self.lease_outlasts_round(state, id),
+                        _ => true,
+                    })
+                    .map(|timer| ActorModelAction::Timeout(id, timer)),
+            );
+        }
         let client = self.client_index();
+        let down = state.crashed.iter().filter(|&&c| c).count();
         let crashes_spent = self
             .settings
             .crash_budget
             .is_some_and(|budget| state.history.crashes >= budget);
-        let jumps_spent = state.history.clock_jumps >= self.settings.pv0.max_clock_jumps;
-        let isolated = self.members(state).filter(|m| m.member.isolated).count();
-        let isolation_spent = isolated >= usize::from(self.settings.pv0.max_isolated);
-        actions.retain(|a| match a {
-            ActorModelAction::Crash(id) => usize::from(*id) != client && !crashes_spent,
-            ActorModelAction::Timeout(_, Timer::ClockJump) => !jumps_spent,
-            ActorModelAction::Timeout(_, Timer::Isolate) => !isolation_spent,
-            ActorModelAction::Timeout(id, Timer::LeaseExpires) => {
-                !self.lease_outlasts_round(state, *id)
-            }
-            _ => true,
-        });
+        if down < self.settings.max_crashes && !crashes_spent {
+            actions.extend(
+                (0..client)
+                    .filter(|&i| !state.crashed[i])
+                    .map(|i| ActorModelAction::Crash(Id::from(i))),
+            );
+        }
+        actions.extend(
+            (0..state.crashed.len())
+                .filter(|&i| state.crashed[i])
+                .map(|i| ActorModelAction::Recover(Id::from(i))),
+        );
     }
 
     fn next_state(&self, state: &State, action: Action) -> Option<State> {
@@ -343,16 +461,8 @@ impl Model for ReplicaSetModel {
             ActorModelAction::Crash(id) => Some(id),
             _ => None,
         };
-        let actor = match &action {
-            ActorModelAction::Deliver { dst, .. } => *dst,
-            ActorModelAction::Drop(envelope) => envelope.dst,
-            ActorModelAction::Timeout(id, _)
-            | ActorModelAction::Crash(id)
-            | ActorModelAction::Recover(id) => *id,
-            ActorModelAction::SelectRandom { actor, .. } => *actor,
-        };
         let jumped = matches!(action, ActorModelAction::Timeout(_, Timer::ClockJump));
-        let mut next = self.actors.next_state(state, action)?;
+        let (mut next, sent) = self.actor_step(state, action)?;
         if let Some(id) = crashed {
             self.forget_volatile(&mut next, id);
             if self.settings.crash_budget.is_some() {
@@ -366,7 +476,8 @@ impl Model for ReplicaSetModel {
             self.record_elections(state, &mut next);
             self.refresh_views(&mut next);
         }
-        Some(self.settle_network(Some((state, actor)), next))
+        self.settle_network(&mut next, &sent);
+        Some(next)
     }
 
     fn properties(&self) -> Vec<stateright::Property<Self>> {
@@ -398,7 +509,7 @@ impl Model for ReplicaSetModel {
     }
 
     fn as_svg(&self, path: Path<State, Action>) -> Option<String> {
-        self.actors.as_svg(path)
+        Some(diagram::svg(self, path))
     }
 }
 
@@ -475,7 +586,11 @@ impl Level for ReplicaSetModel {
     const PROPERTIES: &'static [Property<Self>] = properties::PROPERTIES;
 
     fn representative(state: &State) -> State {
-        symmetry::representative(state)
+        symmetry::canonical(state.clone())
+    }
+
+    fn canonical(state: State) -> State {
+        symmetry::canonical(state)
     }
 
     /// Not stateright's `Hash` for actor states, which merges states whose timers differ

@@ -30,7 +30,7 @@ use itertools::Itertools;
 use stateright::actor::Id;
 use stateright::util::DenseNatMap;
 use stateright::{Rewrite, RewritePlan};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 /// A renaming of actor ids: old id -> new id.
 type Plan = RewritePlan<Id, DenseNatMap<Id, Id>>;
@@ -47,6 +47,12 @@ const MAX_TIE_ORDERS: usize = 720;
 
 /// The canonical member of `state`'s symmetry class.
 pub fn representative(state: &State) -> State {
+    canonical(state.clone())
+}
+
+/// The canonical member of `state`'s symmetry class, taking `state`: handed back as it is
+/// when it is already canonical.
+pub fn canonical(state: State) -> State {
     let members = state.actor_states.len() - 1;
     // Sort keys must not change when members are renamed, so they leave out every member
     // id (`blind`); members they cannot tell apart are ordered by the tie-break below.
@@ -58,7 +64,7 @@ pub fn representative(state: &State) -> State {
         let NodeState::Member(m) = &*state.actor_states[i] else {
             unreachable!("members come first")
         };
-        let timers: Vec<_> = state.timers_set[i].iter().copied().sorted().collect();
+        let timers = state.timers_set[i];
         let storage = state.actor_storages[i].as_ref().map(|d| {
             (
                 d.term,
@@ -97,7 +103,7 @@ pub fn representative(state: &State) -> State {
                 *w = Some(blind(m, &anonymous));
             }
         }
-        for envelope in state.network.iter_all() {
+        for envelope in state.network.iter() {
             let fingerprint = hash_of(&envelope.msg.rewrite(&anonymous));
             let (src, dst) = (usize::from(envelope.src), usize::from(envelope.dst));
             if src < members {
@@ -137,9 +143,9 @@ pub fn representative(state: &State) -> State {
     if runs.is_empty() {
         // One way to sort: no hashing needed, and nothing to do if already sorted.
         if order.iter().zip(&slots).all(|(a, b)| a == b) {
-            return state.clone();
+            return state;
         }
-        return apply(state, &plan_for(&order));
+        return apply(&state, &plan_for(&order));
     }
     let orders = runs.iter().try_fold(1usize, |n, run| {
         (1..=run.len())
@@ -148,7 +154,7 @@ pub fn representative(state: &State) -> State {
     });
     if orders.is_none() {
         // Too many orders to try: the sorted one, ties in id order.
-        return apply(state, &plan_for(&order));
+        return apply(&state, &plan_for(&order));
     }
     let mut best: Option<(u64, State)> = None;
     let choices = runs
@@ -156,8 +162,8 @@ pub fn representative(state: &State) -> State {
         .map(|run| run.iter().copied().permutations(run.len()))
         .multi_cartesian_product();
     let mut try_order = |order: &[usize]| {
-        let candidate = apply(state, &plan_for(order));
-        let mut h = DefaultHasher::new();
+        let candidate = apply(&state, &plan_for(order));
+        let mut h = crate::level::hasher();
         super::hash_state(&candidate, &mut h);
         let hash = h.finish();
         if best.as_ref().is_none_or(|(h, _)| hash < *h) {
@@ -207,7 +213,7 @@ fn reindex_members<T: Clone, S>(v: &[T], plan: &RewritePlan<Id, S>) -> Vec<T> {
 }
 
 fn hash_of<T: Hash>(value: &T) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = crate::level::hasher();
     value.hash(&mut h);
     h.finish()
 }
@@ -218,7 +224,6 @@ fn apply(state: &State, plan: &Plan) -> State {
         actor_states: plan.reindex(&state.actor_states),
         network: state.network.rewrite(plan),
         timers_set: plan.reindex(&state.timers_set),
-        random_choices: plan.reindex(&state.random_choices),
         crashed: plan.reindex(&state.crashed),
         history: state.history,
         actor_storages: plan.reindex(&state.actor_storages),
