@@ -244,9 +244,18 @@ impl ReplicaSetModel {
     /// (the envelopes that were not in flight before it): removes messages that can no
     /// longer do anything, then lets each newly sent message that is left replace what it
     /// supersedes. (Duplicates were absorbed as they were sent: `InFlight::insert`.)
-    fn settle_network(&self, state: &mut State, sent: &[Envelope<Msg>]) {
+    ///
+    /// `moved` is the one member whose state the step changed, if only one did. Whether a
+    /// message is obsolete depends only on its receiver's state (a member's, or for a
+    /// write, the client's), so after such a step only the messages to that member can
+    /// have become obsolete, and only those it sent are new: every other message was
+    /// checked after the step before.
+    fn settle_network(&self, state: &mut State, sent: &[Shared<Envelope<Msg>>], moved: Option<Id>) {
         let mut in_flight = std::mem::take(&mut state.network);
         in_flight.retain(|e| {
+            if moved.is_some_and(|m| m != e.dst && m != e.src) {
+                return true;
+            }
             let e = Envelope {
                 src: e.src,
                 dst: e.dst,
@@ -262,7 +271,7 @@ impl ReplicaSetModel {
             };
             // Still in flight unless the rule above removed it as obsolete.
             if !network::obsolete(self, state, &e) {
-                in_flight.retain(|old| !network::replaces(new, old) || old == new);
+                in_flight.retain(|old| !network::replaces(new, old) || old == &**new);
             }
         }
         state.network = in_flight;
@@ -276,16 +285,13 @@ impl ReplicaSetModel {
         id: Id,
         out: Out<Node>,
         state: &mut State,
-        sent: &mut Vec<Envelope<Msg>>,
+        sent: &mut Vec<Shared<Envelope<Msg>>>,
     ) {
         let i = usize::from(id);
         for command in out {
             match command {
                 Command::Send(dst, msg) => {
-                    let envelope = Envelope { src: id, dst, msg };
-                    if state.network.insert(envelope.clone()) {
-                        sent.push(envelope);
-                    }
+                    sent.extend(state.network.insert(Envelope { src: id, dst, msg }));
                 }
                 Command::SetTimer(timer, _) => state.timers_set[i].set(timer),
                 Command::CancelTimer(timer) => state.timers_set[i].cancel(timer),
@@ -300,7 +306,11 @@ impl ReplicaSetModel {
     /// state after it and the envelopes it put in flight, or `None` if the step changes
     /// nothing (a delivery its receiver ignores, a timer that only renews itself) or is
     /// not possible.
-    fn actor_step(&self, state: &State, action: Action) -> Option<(State, Vec<Envelope<Msg>>)> {
+    fn actor_step(
+        &self,
+        state: &State,
+        action: Action,
+    ) -> Option<(State, Vec<Shared<Envelope<Msg>>>)> {
         let mut sent = Vec::new();
         match action {
             ActorModelAction::Drop(envelope) => {
@@ -396,7 +406,7 @@ impl Model for ReplicaSetModel {
         if self.settings.is_pv0() {
             self.refresh_views(&mut state);
         }
-        self.settle_network(&mut state, &sent);
+        self.settle_network(&mut state, &sent, None);
         vec![state]
     }
 
@@ -406,7 +416,7 @@ impl Model for ReplicaSetModel {
     /// be checked against.
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
         if self.settings.message_loss && self.settings.loss_steps {
-            actions.extend(state.network.iter().cloned().map(ActorModelAction::Drop));
+            actions.extend(state.network.iter().map(|e| ActorModelAction::Drop(e.clone())));
         }
         actions.extend(
             state
@@ -462,6 +472,18 @@ impl Model for ReplicaSetModel {
             _ => None,
         };
         let jumped = matches!(action, ActorModelAction::Timeout(_, Timer::ClockJump));
+        // The one member whose state this step can change: under protocol version 0 a
+        // step also refreshes every member's view, and a step of the client changes what
+        // writes in flight to members are still worth delivering.
+        let moved = match &action {
+            _ if self.settings.is_pv0() => None,
+            ActorModelAction::Deliver { dst: id, .. }
+            | ActorModelAction::Timeout(id, _)
+            | ActorModelAction::Crash(id)
+            | ActorModelAction::Recover(id) => Some(*id),
+            ActorModelAction::Drop(_) | ActorModelAction::SelectRandom { .. } => None,
+        }
+        .filter(|&id| usize::from(id) != self.client_index());
         let (mut next, sent) = self.actor_step(state, action)?;
         if let Some(id) = crashed {
             self.forget_volatile(&mut next, id);
@@ -476,7 +498,7 @@ impl Model for ReplicaSetModel {
             self.record_elections(state, &mut next);
             self.refresh_views(&mut next);
         }
-        self.settle_network(&mut next, &sent);
+        self.settle_network(&mut next, &sent, moved);
         Some(next)
     }
 

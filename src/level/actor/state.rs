@@ -10,7 +10,8 @@
 //!   fingerprint;
 //! - the network is a sorted list of distinct envelopes (`InFlight`): the network holds
 //!   each distinct message at most once (`network`), so a list is a set, and a sorted
-//!   one hashes in order without sorting per hash;
+//!   one hashes in order without sorting per hash; each envelope is shared and hashed
+//!   once, when it is sent;
 //! - each actor's timers are a bit set (`Timers`);
 //! - each actor's durable storage is shared (`Shared`) too: it changes far less often
 //!   than the state.
@@ -103,9 +104,10 @@ impl<T: Rewrite<Id> + Hash> Rewrite<Id> for Shared<T> {
     }
 }
 
-/// The messages in flight: each distinct envelope once, in order.
+/// The messages in flight: each distinct envelope once, in order, each shared between a
+/// state and its successors and hashed once, when it is sent (`Shared`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
-pub struct InFlight(Vec<Envelope<Msg>>);
+pub struct InFlight(Vec<Shared<Envelope<Msg>>>);
 
 impl InFlight {
     /// Every envelope in flight, in order (each may be delivered).
@@ -118,8 +120,8 @@ impl InFlight {
     }
 
     /// Every envelope in flight, in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Envelope<Msg>> {
-        self.0.iter()
+    pub fn iter(&self) -> impl Iterator<Item = &Envelope<Msg>> + '_ {
+        self.0.iter().map(|e| &**e)
     }
 
     pub fn len(&self) -> usize {
@@ -130,24 +132,30 @@ impl InFlight {
         self.0.is_empty()
     }
 
-    pub fn contains(&self, envelope: &Envelope<Msg>) -> bool {
-        self.0.binary_search(envelope).is_ok()
+    fn position(&self, envelope: &Envelope<Msg>) -> Result<usize, usize> {
+        self.0.binary_search_by(|e| (**e).cmp(envelope))
     }
 
-    /// Puts `envelope` in flight; false if an identical one already was (it is absorbed).
-    pub fn insert(&mut self, envelope: Envelope<Msg>) -> bool {
-        match self.0.binary_search(&envelope) {
-            Ok(_) => false,
+    pub fn contains(&self, envelope: &Envelope<Msg>) -> bool {
+        self.position(envelope).is_ok()
+    }
+
+    /// Puts `envelope` in flight and hands it back shared; `None` if an identical one
+    /// already was (it is absorbed).
+    pub fn insert(&mut self, envelope: Envelope<Msg>) -> Option<Shared<Envelope<Msg>>> {
+        match self.position(&envelope) {
+            Ok(_) => None,
             Err(at) => {
-                self.0.insert(at, envelope);
-                true
+                let shared = Shared::new(envelope);
+                self.0.insert(at, shared.clone());
+                Some(shared)
             }
         }
     }
 
     /// Takes `envelope` off the network (delivered or lost); false if it was not there.
     pub fn remove(&mut self, envelope: &Envelope<Msg>) -> bool {
-        match self.0.binary_search(envelope) {
+        match self.position(envelope) {
             Ok(at) => {
                 self.0.remove(at);
                 true
@@ -157,23 +165,19 @@ impl InFlight {
     }
 
     /// Keeps the envelopes for which `keep` holds.
-    pub fn retain(&mut self, keep: impl FnMut(&Envelope<Msg>) -> bool) {
-        self.0.retain(keep);
+    pub fn retain(&mut self, mut keep: impl FnMut(&Envelope<Msg>) -> bool) {
+        self.0.retain(|e| keep(e));
     }
 
     /// The network with every actor id renamed by `plan` (symmetry).
     pub fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> InFlight {
-        let mut renamed: Vec<_> = self
-            .0
-            .iter()
+        self.iter()
             .map(|e| Envelope {
                 src: plan.rewrite(&e.src),
                 dst: plan.rewrite(&e.dst),
                 msg: e.msg.rewrite(plan),
             })
-            .collect();
-        renamed.sort_unstable();
-        InFlight(renamed)
+            .collect()
     }
 }
 
@@ -182,7 +186,7 @@ impl FromIterator<Envelope<Msg>> for InFlight {
         let mut all: Vec<_> = envelopes.into_iter().collect();
         all.sort_unstable();
         all.dedup();
-        InFlight(all)
+        InFlight(all.into_iter().map(Shared::new).collect())
     }
 }
 
