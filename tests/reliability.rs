@@ -258,8 +258,8 @@ fn complete_runs_agree_across_orders_and_thread_counts() {
     // the model that moves them must say so.
     let models = [
         (spec("bugs/unelectable-stands.toml"), 4_285, 8_549),
-        (spec("two-members.toml"), 20_337, 40_671),
-        (small_durable_vote(), 4_115, 8_223),
+        (spec("two-members.toml"), 19_560, 39_117),
+        (small_durable_vote(), 4_061, 8_115),
         (small_pv0(), 2_490, 14_324),
         (small_static_raft(), 9_244, 53_881),
     ];

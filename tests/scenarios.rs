@@ -1061,3 +1061,55 @@ fn a_fetcher_may_apply_part_of_what_its_source_had() {
     assert!(choices > 0 && partly > 0);
     assert_eq!(partly_applied(true), (0, 0));
 }
+
+/// A member may roll back a write's entry before the write is acknowledged, fetch it
+/// again, and the write then be acknowledged with w:"majority": nothing is lost, and the
+/// entry stays in the member's rollback file. Only a rollback after the acknowledgement
+/// loses the write (MongoDB manual, "Rollbacks During Replica Set Failover": w:"majority"
+/// writes are not rolled back once acknowledged). Found in the realistic PS model
+/// (models/bench/realistic/ps.toml): n1 rolls back n0's first-term entries against n0's
+/// second-term batch, n0 fetches them again from n1's earlier batch, wins term 3 and
+/// acknowledges the retried write once both hold it.
+#[test]
+fn a_write_rolled_back_before_its_acknowledgement_is_not_lost() {
+    use replcheck::level::actor::Shared;
+    use replcheck::protocol::node::NodeState;
+    use replcheck::protocol::types::OpTime;
+    let text = "[[members]]\n[[members]]\n[workload]\nwrites = 1\n\n[faults]\nmax_crashes = 1\n";
+    let spec = config::parse(Path::new("ps.toml"), text).unwrap();
+    let model = ReplicaSetModel::new(spec.settings.clone());
+    let mut state = model.init_states().remove(0);
+    let write = Entry {
+        optime: OpTime {
+            term: Term(1),
+            ts: 2,
+        },
+        h: 0,
+        op: Op::Write(WriteId(0)),
+    };
+    for i in 0..2 {
+        let NodeState::Member(mut m) = (*state.actor_states[i]).clone() else {
+            unreachable!("members first")
+        };
+        m.oplog.push(write);
+        if i == 1 {
+            m.rollback_file.push(write);
+        }
+        state.actor_states[i] = Shared::new(NodeState::Member(m));
+    }
+    let NodeState::Client(mut client) = (*state.actor_states[2]).clone() else {
+        unreachable!("the client last")
+    };
+    client.acked.push(write);
+    state.actor_states[2] = Shared::new(NodeState::Client(client));
+    let durability = ReplicaSetModel::find_property("majority_write_durability").unwrap();
+    assert!(
+        !durability.is_target(&model, &state),
+        "rolled back before it was acknowledged, held by both: not lost"
+    );
+    state.history.rolled_back_after_ack = 1;
+    assert!(durability.is_target(&model, &state));
+    assert!(durability
+        .explanation(&model, &state)
+        .contains("n1 rolled it back after it was acknowledged"));
+}

@@ -55,15 +55,32 @@ pub fn hash_state<H: std::hash::Hasher>(state: &State, hasher: &mut H) {
 }
 
 /// What the model counts across a whole execution, for its bounds and ghost state: crashes
-/// (when `Settings::crash_budget` bounds them), and under protocol version 0 the elections
-/// held (a member standing), the elections won and the clock jumps. It names no member, so
-/// symmetry reduction leaves it alone.
+/// (when `Settings::crash_budget` bounds them), under protocol version 0 the elections
+/// held (a member standing), the elections won and the clock jumps, and which
+/// acknowledged writes some member rolled back after their acknowledgement. It names no
+/// member, so symmetry reduction leaves it alone.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct History {
     pub crashes: u8,
     pub elections: u8,
     pub wins: u8,
     pub clock_jumps: u8,
+    /// Ghost: bit `k` (the 64th bit for every write from the 64th on) is set once a member
+    /// rolls back the entry of acknowledged write `k` after it was acknowledged
+    /// (`record_rollbacks`).
+    pub rolled_back_after_ack: u64,
+}
+
+impl History {
+    fn bit(k: usize) -> u64 {
+        1 << k.min(63)
+    }
+
+    /// Whether the entry of acknowledged write `k` was rolled back after it was
+    /// acknowledged.
+    pub fn rolled_back_after_ack(&self, k: usize) -> bool {
+        self.rolled_back_after_ack & Self::bit(k) != 0
+    }
 }
 /// One step: a message delivered or lost, a timer firing, a crash or a restart.
 pub type Action = ActorModelAction<Msg, Timer, ()>;
@@ -202,6 +219,27 @@ impl ReplicaSetModel {
             }
             next.actor_states[i] = Shared::new(NodeState::Member(member));
         }
+    }
+
+    /// Records, as ghost state, every acknowledged write whose entry a member removed from
+    /// its oplog by rolling back in this step (not by crashing), after the client had the
+    /// acknowledgement. A member may roll back an entry before it is acknowledged and
+    /// fetch it again: that loses nothing, and its rollback file alone cannot tell the two
+    /// apart.
+    fn record_rollbacks(&self, prev: &State, next: &mut State) {
+        let acked = &self.client(prev).acked;
+        let mut lost = 0;
+        for (before, after) in self.members(prev).zip(self.members(next)) {
+            if after.down || !matches!(after.member.role, Role::Rollback { .. }) {
+                continue;
+            }
+            for (k, write) in acked.iter().enumerate() {
+                if before.oplog().contains(write) && !after.oplog().contains(write) {
+                    lost |= History::bit(k);
+                }
+            }
+        }
+        next.history.rolled_back_after_ack |= lost;
     }
 
     /// Protocol version 0: whether a member's vote lease is for a candidate still in its
@@ -416,7 +454,12 @@ impl Model for ReplicaSetModel {
     /// be checked against.
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
         if self.settings.message_loss && self.settings.loss_steps {
-            actions.extend(state.network.iter().map(|e| ActorModelAction::Drop(e.clone())));
+            actions.extend(
+                state
+                    .network
+                    .iter()
+                    .map(|e| ActorModelAction::Drop(e.clone())),
+            );
         }
         actions.extend(
             state
@@ -491,6 +534,7 @@ impl Model for ReplicaSetModel {
                 next.history.crashes += 1;
             }
         }
+        self.record_rollbacks(state, &mut next);
         if self.settings.is_pv0() {
             if jumped {
                 next.history.clock_jumps += 1;

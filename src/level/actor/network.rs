@@ -8,10 +8,11 @@
 //! (durable), the client's acknowledgements.
 
 use super::{ReplicaSetModel, State};
-use crate::protocol::member::{Election, Member, Role};
+use crate::protocol::member::{Ctx, Election, Member, Role};
 use crate::protocol::messages::Msg;
 use crate::protocol::node::NodeState;
 use crate::protocol::pv0;
+use crate::protocol::replication;
 use crate::protocol::types::MemberId;
 use stateright::actor::Envelope;
 
@@ -67,7 +68,8 @@ pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
 /// - a progress report that the receiver will never record or pass on: only the primary
 ///   of the report's term records it, only while it is primary, and only if it is news (a
 ///   primary's knowledge of a member's progress only grows while it is primary); without
-///   chaining nobody passes reports on;
+///   chaining, or where the receiver has no sync source to pass it to other than the
+///   member it is about, nobody passes it on;
 /// - a `hello` from a primary no newer than the newest the client knows (the client's
 ///   known term only grows), or any `hello` once the client has no write left to send;
 /// - an acknowledgement of a write the client is no longer waiting for, and a copy of a
@@ -90,7 +92,8 @@ pub fn obsolete(model: &ReplicaSetModel, state: &State, env: &Envelope<&Msg>) ->
             client.acked.len() > usize::from(write.0)
         }
         (NodeState::Member(m), msg) => {
-            member_ignores_forever(m, model.settings().chaining_allowed, msg)
+            let receiver = MemberId(usize::from(env.dst) as u8);
+            member_ignores_forever(m, passes_on(model, receiver, msg), msg)
         }
         (NodeState::Client(c), Msg::WriteAck { write, .. }) => {
             c.outstanding(model.settings()) != Some(*write)
@@ -142,7 +145,28 @@ fn round_awaits(state: &State, env: &Envelope<&Msg>) -> bool {
     }
 }
 
-fn member_ignores_forever(m: &Member, chaining: bool, msg: &Msg) -> bool {
+/// Whether `receiver` could ever pass a progress report on (`replication::forwards_report`):
+/// chaining is allowed and it has a sync source candidate other than the member the
+/// report is about, to which it forwards. Its candidates follow from the configuration
+/// alone, so where there is none (PS, PSA: the one other data-bearing member is the one
+/// reporting) the report can only ever be recorded by a primary.
+fn passes_on(model: &ReplicaSetModel, receiver: MemberId, msg: &Msg) -> bool {
+    let Msg::UpdatePosition { member, .. } = *msg else {
+        return false;
+    };
+    let ctx = Ctx {
+        id: receiver,
+        settings: model.settings(),
+    };
+    ctx.settings.chaining_allowed
+        && replication::sync_source_candidates(ctx)
+            .into_iter()
+            .any(|p| p != member)
+}
+
+/// Whether member `m` will never again act on `msg`; `passes_on` says whether it could
+/// pass a progress report on up a chain.
+fn member_ignores_forever(m: &Member, passes_on: bool, msg: &Msg) -> bool {
     match *msg {
         Msg::Vote { term } => {
             let standing = matches!(
@@ -171,11 +195,12 @@ fn member_ignores_forever(m: &Member, chaining: bool, msg: &Msg) -> bool {
             member,
             position,
         } => {
-            // With chaining, any data-bearing member of the report's term may yet pass it
-            // on (a primary that steps down stays in its term as a secondary).
+            // With chaining, any data-bearing member of the report's term that has
+            // somewhere to pass it may yet do so (a primary that steps down stays in its
+            // term as a secondary).
             let news = match &m.role {
                 Role::Arbiter { .. } => false,
-                _ if chaining => true,
+                _ if passes_on => true,
                 Role::Primary { progress, .. } => progress[member.index()].is_behind(position),
                 _ => false,
             };

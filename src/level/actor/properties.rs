@@ -120,12 +120,12 @@ fn is_later_primary(p: &MemberView<'_>, k: usize, write: &Entry) -> bool {
     }
 }
 
-/// A durable write is never rolled back by any member, and every later primary holds it
-/// (TLA+ `NeverRollbackCommitted`, `LeaderCompleteness`).
+/// A durable write is never rolled back by any member once it is acknowledged, and every
+/// later primary holds it (TLA+ `NeverRollbackCommitted`, `LeaderCompleteness`). A rollback
+/// of its entry before the acknowledgement loses nothing when the entry comes back (the
+/// ghost `History::rolled_back_after_ack` tells the two apart; rollback files cannot).
 fn durable(model: &ReplicaSetModel, state: &State, k: usize, write: &Entry) -> bool {
-    let rolled_back = model
-        .members(state)
-        .any(|m| m.member.rollback_file.contains(write));
+    let rolled_back = state.history.rolled_back_after_ack(k);
     let missing_from_later_primary = primaries(model, state)
         .any(|p| is_later_primary(&p, k, write) && !p.oplog().contains(write));
     !rolled_back && !missing_from_later_primary
@@ -244,8 +244,11 @@ fn lost_write(model: &ReplicaSetModel, state: &State) -> Option<String> {
                 .filter(|m| m.member.rollback_file.contains(write))
                 .map(|m| m.id.to_string())
                 .collect();
-            let how = if !rolled_back.is_empty() {
-                format!("{} rolled it back", rolled_back.join(" and "))
+            let how = if state.history.rolled_back_after_ack(k) {
+                format!(
+                    "{} rolled it back after it was acknowledged",
+                    rolled_back.join(" and ")
+                )
             } else {
                 current
                     .iter()

@@ -276,10 +276,10 @@ mod tests {
             msg: Msg::Elect,
         };
         let mut network = InFlight::default();
-        assert!(network.insert(envelope(1, 0)));
-        assert!(network.insert(envelope(0, 1)));
+        assert!(network.insert(envelope(1, 0)).is_some());
+        assert!(network.insert(envelope(0, 1)).is_some());
         assert!(
-            !network.insert(envelope(1, 0)),
+            network.insert(envelope(1, 0)).is_none(),
             "an identical copy is absorbed"
         );
         assert_eq!(network.len(), 2);
