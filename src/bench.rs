@@ -242,12 +242,14 @@ pub struct Measurement {
 }
 
 /// How to run a benchmark: which executable (`against`: another replcheck, or this
-/// one), on how many threads, and with which time limit.
+/// one), on how many threads, with which time limit, and in which search order (the
+/// value of `check --order`; the executable's default if `None`).
 pub struct RunWith<'a> {
     pub exe: &'a Path,
     pub against: Option<&'a Path>,
     pub threads: usize,
     pub timeout: Option<f64>,
+    pub order: Option<String>,
 }
 
 /// The benchmarks whose name contains `filter` (all without one), leaving out the heavy
@@ -279,6 +281,9 @@ pub fn measure(
     }
     if let Some(timeout) = with.timeout {
         command.args(["--timeout", &timeout.to_string()]);
+    }
+    if let Some(order) = &with.order {
+        command.args(["--order", order]);
     }
     let started = Instant::now();
     let output = command.output().map_err(|e| {

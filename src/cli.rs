@@ -134,6 +134,12 @@ pub enum Command {
         /// Stop each run after SECS seconds (it is then reported as inconclusive).
         #[arg(long, value_name = "SECS", value_parser = positive_number)]
         timeout: Option<f64>,
+        /// The search order of this binary's runs (`check --order`; default: its
+        /// default, the probe). The binary given to `--against` runs with its own
+        /// default: `--order depth-first` compares the depth-first engines of two
+        /// versions when the other searched depth-first only.
+        #[arg(long, value_enum)]
+        order: Option<SearchOrder>,
     },
     /// Run the bundled models and rewrite REPORT.md: the machine and commit, every
     /// model's configuration, states, seconds and verdicts, every bug model's
@@ -451,6 +457,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             all,
             against,
             timeout,
+            order,
         } => {
             let benchmarks = bench::select(only.as_deref(), all);
             if benchmarks.is_empty() {
@@ -494,6 +501,10 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                             against: other,
                             threads: t,
                             timeout,
+                            order: order
+                                .filter(|_| other.is_none())
+                                .and_then(|o| o.to_possible_value())
+                                .map(|v| v.get_name().to_string()),
                         };
                         let m = bench::measure(&root, b, &with)?;
                         report::bench_row(&m, &mut out)

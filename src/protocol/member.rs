@@ -325,7 +325,7 @@ pub fn on_msg(ctx: Ctx<'_>, m: &mut Cow<Member>, src: MemberId, msg: Msg, o: &mu
             term,
             member,
             position,
-        } => replication::on_update_position(ctx, m, term, member, position, o),
+        } => replication::on_update_position(ctx, m, src, term, member, position, o),
         Msg::Write { write } => writes::on_write(ctx, m, src, write, o),
         Msg::Fresh { last } => pv0::on_fresh(ctx, m, src, last, o),
         Msg::FreshReply {

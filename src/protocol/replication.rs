@@ -14,7 +14,9 @@
 //! secondary in that term passes it on up the chain. MongoDB forwards to the secondary's
 //! own sync source; the model does not track which member that is and forwards to every
 //! member the secondary may sync from, so the report reaches the primary along any chain
-//! the secondary could have used.
+//! the secondary could have used, except back to the member it came from: that member
+//! sent it to its own sync source, which is ahead of it, and a sync source is never a
+//! member behind it (`forward_targets`).
 
 use super::election;
 use super::journal;
@@ -221,12 +223,24 @@ pub fn forwards_report(ctx: Ctx<'_>, m: &Member, term: Term) -> bool {
     ctx.settings.chaining_allowed && term == m.term && matches!(m.role, Role::Secondary { .. })
 }
 
+/// Where a secondary passes on a report about `member` that came from `from`: every member
+/// it may sync from (`sync_source_candidates`: MongoDB's own sync source, which the model
+/// does not track), but neither the member the report is about nor the one it came from.
+/// `from` sent it to its sync source, which is ahead of it, and MongoDB never syncs from
+/// a member behind it, so no chain leads back.
+pub fn forward_targets(ctx: Ctx<'_>, member: MemberId, from: MemberId) -> Vec<MemberId> {
+    let mut targets = sync_source_candidates(ctx);
+    targets.retain(|&p| p != member && p != from);
+    targets
+}
+
 /// `replSetUpdatePosition`: the primary records the member's progress, which may advance
 /// the commit point and satisfy a waiting write. A secondary passes the report on up the
-/// chain. A report of another term is stale and ignored.
+/// chain (`forward_targets`). A report of another term is stale and ignored.
 pub fn on_update_position(
     ctx: Ctx<'_>,
     m: &mut Cow<Member>,
+    from: MemberId,
     term: Term,
     member: MemberId,
     position: Position,
@@ -239,10 +253,7 @@ pub fn on_update_position(
             member,
             position,
         };
-        let upstream = sync_source_candidates(ctx)
-            .into_iter()
-            .filter(|&p| p != member);
-        send_all(upstream, &report, o);
+        send_all(forward_targets(ctx, member, from), &report, o);
         return;
     }
     match &m.role {

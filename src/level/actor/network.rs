@@ -69,7 +69,7 @@ pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
 ///   of the report's term records it, only while it is primary, and only if it is news (a
 ///   primary's knowledge of a member's progress only grows while it is primary); without
 ///   chaining, or where the receiver has no sync source to pass it to other than the
-///   member it is about, nobody passes it on;
+///   member it is about and the sender, nobody passes it on;
 /// - a `hello` from a primary no newer than the newest the client knows (the client's
 ///   known term only grows), or any `hello` once the client has no write left to send;
 /// - an acknowledgement of a write the client is no longer waiting for, and a copy of a
@@ -93,7 +93,8 @@ pub fn obsolete(model: &ReplicaSetModel, state: &State, env: &Envelope<&Msg>) ->
         }
         (NodeState::Member(m), msg) => {
             let receiver = MemberId(usize::from(env.dst) as u8);
-            member_ignores_forever(m, passes_on(model, receiver, msg), msg)
+            let sender = MemberId(usize::from(env.src) as u8);
+            member_ignores_forever(m, passes_on(model, receiver, sender, msg), msg)
         }
         (NodeState::Client(c), Msg::WriteAck { write, .. }) => {
             c.outstanding(model.settings()) != Some(*write)
@@ -145,12 +146,13 @@ fn round_awaits(state: &State, env: &Envelope<&Msg>) -> bool {
     }
 }
 
-/// Whether `receiver` could ever pass a progress report on (`replication::forwards_report`):
-/// chaining is allowed and it has a sync source candidate other than the member the
-/// report is about, to which it forwards. Its candidates follow from the configuration
-/// alone, so where there is none (PS, PSA: the one other data-bearing member is the one
-/// reporting) the report can only ever be recorded by a primary.
-fn passes_on(model: &ReplicaSetModel, receiver: MemberId, msg: &Msg) -> bool {
+/// Whether `receiver` could ever pass on a progress report that came from `sender`
+/// (`replication::forwards_report`): chaining is allowed and it has somewhere to forward
+/// it (`replication::forward_targets`: a sync source candidate that is neither the member
+/// the report is about nor the sender). Those follow from the configuration alone, so
+/// where there is none (PS, PSA; and in PSS, a report one secondary passed to another)
+/// the report can only ever be recorded by a primary.
+fn passes_on(model: &ReplicaSetModel, receiver: MemberId, sender: MemberId, msg: &Msg) -> bool {
     let Msg::UpdatePosition { member, .. } = *msg else {
         return false;
     };
@@ -158,10 +160,7 @@ fn passes_on(model: &ReplicaSetModel, receiver: MemberId, msg: &Msg) -> bool {
         id: receiver,
         settings: model.settings(),
     };
-    ctx.settings.chaining_allowed
-        && replication::sync_source_candidates(ctx)
-            .into_iter()
-            .any(|p| p != member)
+    ctx.settings.chaining_allowed && !replication::forward_targets(ctx, member, sender).is_empty()
 }
 
 /// Whether member `m` will never again act on `msg`; `passes_on` says whether it could
