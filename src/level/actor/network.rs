@@ -67,7 +67,8 @@ pub fn replaces(new: &Envelope<Msg>, old: &Envelope<Msg>) -> bool {
 ///   (nor, to an arbiter, news of a primary in its term);
 /// - a progress report that the receiver will never record or pass on: only the primary
 ///   of the report's term records it, only while it is primary, and only if it is news (a
-///   primary's knowledge of a member's progress only grows while it is primary); without
+///   primary's knowledge of a member's progress only grows while it is primary); a member
+///   standing for the report's term may still win it, so reports to it are kept; without
 ///   chaining, or where the receiver has no sync source to pass it to other than the
 ///   member it is about and the sender, nobody passes it on;
 /// - a `hello` from a primary no newer than the newest the client knows (the client's
@@ -196,11 +197,13 @@ fn member_ignores_forever(m: &Member, passes_on: bool, msg: &Msg) -> bool {
         } => {
             // With chaining, any data-bearing member of the report's term that has
             // somewhere to pass it may yet do so (a primary that steps down stays in its
-            // term as a secondary).
+            // term as a secondary). A member standing for the report's term may win it
+            // and record the report then.
             let news = match &m.role {
                 Role::Arbiter { .. } => false,
                 _ if passes_on => true,
                 Role::Primary { progress, .. } => progress[member.index()].is_behind(position),
+                Role::Secondary { election: Some(_) } => true,
                 _ => false,
             };
             term < m.term || (term == m.term && !news)
