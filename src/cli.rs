@@ -44,7 +44,7 @@ pub enum Command {
         no_symmetry: bool,
         /// The order of exploration. `probe` (the default) goes breadth-first for its
         /// first seconds (`--probe-seconds`) while a level of the search holds at most
-        /// 131,072 states, so that a violation
+        /// 262,144 states, so that a violation
         /// a few steps away is found first and with its shortest trace, then depth-first;
         /// `depth-first` keeps only fingerprints and stacks; `breadth-first` goes level
         /// by level to the end.

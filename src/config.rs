@@ -118,6 +118,7 @@ struct FaultsTable {
     journal_lag: bool,
     #[serde(default)]
     message_loss: bool,
+    downtime_steps: Option<Spanned<bool>>,
 }
 
 impl Default for FaultsTable {
@@ -128,6 +129,7 @@ impl Default for FaultsTable {
             total_crashes: None,
             journal_lag: true,
             message_loss: false,
+            downtime_steps: None,
         }
     }
 }
@@ -558,6 +560,16 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
     };
     settings.message_loss = faults.message_loss;
     settings.journal_lag = faults.journal_lag;
+    settings.downtime_steps = match &faults.downtime_steps {
+        Some(d) if !*d.get_ref() && protocol == Protocol::Pv0 => {
+            return Err(src.at(
+                d.span(),
+                "[faults] downtime_steps = false under protocol version 0: its members see a member that is down through their heartbeats, so its downtime must be explored as steps of its own (expected true, or no downtime_steps)",
+            ));
+        }
+        Some(d) => *d.get_ref(),
+        None => false,
+    };
     settings.chaining_allowed = raw
         .settings
         .as_ref()

@@ -13,7 +13,7 @@
 //! - Every thread, the only one included, looks at a shared stop flag before each state;
 //!   the caller's monitor raises it for a deadline or for memory (`Budget`).
 //! - The order (`Order`) is, by default, a probe: level by level, breadth-first, for the
-//!   first 3 seconds (`Order::PROBE`) and while a level holds at most 2¹⁷ states,
+//!   first 3 seconds (`Order::PROBE`) and while a level holds at most 2¹⁸ states,
 //!   then depth-first from the level where the probe stopped. A violation a few
 //!   steps from the initial state is then found among the first states explored, with
 //!   its shortest path (the probe keeps one parent link per state), however large the
@@ -125,12 +125,12 @@ impl Order {
     /// The default: a probe for 3 seconds (`probe(3 s)`).
     pub const PROBE: Order = Order::probe(Duration::from_secs(3));
 
-    /// A probe for `time`, expanding levels of at most 2¹⁷ states (131,072: a few hundred
+    /// A probe for `time`, expanding levels of at most 2¹⁸ states (262,144: a gigabyte or two
     /// megabytes of the actor level's states at most; the level they lead to is still
     /// generated and checked).
     pub const fn probe(time: Duration) -> Order {
         Order::Probe {
-            level_cap: 1 << 17,
+            level_cap: 1 << 18,
             time,
         }
     }

@@ -620,8 +620,8 @@ fn a_run_cut_short_does_not_search_beyond_its_limit_for_a_trace() {
 /// The probe meets a violation that depth-first search does not reach in minutes: in the
 /// realistic PSS with the fetcher's consistency check off, `log_matching` fails 11 steps
 /// from the initial state, and the probe (here without a time bound, so that only its
-/// level cap decides when it turns depth-first) meets it among the first two million
-/// states, with an 11-step trace, and reports the run as cut short.
+/// level cap decides when it turns depth-first) meets it among the first five million
+/// states generated, with an 11-step trace, and reports the run as cut short.
 #[test]
 fn the_probe_meets_a_shallow_violation_in_a_state_space_it_cannot_finish() {
     let run = replcheck(&[
@@ -630,7 +630,7 @@ fn the_probe_meets_a_shallow_violation_in_a_state_space_it_cannot_finish() {
         "--probe-seconds",
         "100000",
         "--max-states",
-        "2000000",
+        "5000000",
         "--format",
         "json",
     ]);
@@ -658,7 +658,7 @@ fn the_probe_meets_a_shallow_violation_in_a_state_space_it_cannot_finish() {
         "--threads",
         "1",
         "--max-states",
-        "2000000",
+        "5000000",
         "--format",
         "json",
     ]);

@@ -302,6 +302,15 @@ pub struct Settings {
     /// multiply the states by what is still in flight. With it off, `message_loss`
     /// changes no state count; it records the assumption.
     pub loss_steps: bool,
+    /// Whether a crashed member stays down for steps of its own. Off by default under
+    /// protocol version 1 (a reduction, REPORT.md "Soundness"): a crash and the restart
+    /// are one step, and the time a member spends down is explored as time in which it
+    /// restarted but hears nothing and does nothing, which the network's delays and the
+    /// untimed timers already allow. Under protocol version 1 no other member, nor the
+    /// client, can tell the two apart: they learn of a member only through its messages.
+    /// Under protocol version 0 the others' heartbeat views see a member that is down
+    /// (`pv0::refresh_views`), so a crashed member always stays down for steps of its own.
+    pub downtime_steps: bool,
     /// `settings.chainingAllowed`: whether a secondary may sync from another secondary.
     pub chaining_allowed: bool,
     /// A reduction that removes behaviours: a sync source answers a `getMore` with every
@@ -405,6 +414,11 @@ impl Settings {
         self.protocol == Protocol::Pv0
     }
 
+    /// Whether a crash and the restart are one step (`downtime_steps`).
+    pub fn restarts_at_once(&self) -> bool {
+        !self.downtime_steps && !self.is_pv0()
+    }
+
     pub fn version(&self) -> MongoVersion {
         self.version
     }
@@ -485,6 +499,7 @@ impl Settings {
             journal_lag: true,
             message_loss: false,
             loss_steps: false,
+            downtime_steps: false,
             chaining_allowed: true,
             whole_batches: false,
             max_term: Term(3),

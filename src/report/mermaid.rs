@@ -319,7 +319,7 @@ mod tests {
         assert!(text.contains("participant n2 as n2 (arbiter)\n"), "{text}");
         // Both wins, each marked as a change of member state and shaded.
         assert_eq!(text.matches("SECONDARY → PRIMARY").count(), 2, "{text}");
-        assert!(text.contains("n2: ARBITER → DOWN"), "{text}");
+        assert!(text.contains("n2 crashes and restarts"), "{text}");
         assert!(text.contains(&format!("rect {MEMBER_STATE}")), "{text}");
         // The restarted arbiter's second vote in term 1 is told.
         assert!(text.contains("n2 votes for n1 in term 1"), "{text}");

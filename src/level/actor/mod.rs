@@ -5,6 +5,10 @@
 //! (`properties`), the narration of steps (`narrate`), symmetry reduction (`symmetry`) and
 //! the trace encodings (`itf`, `diagram`).
 //!
+//! A crash and the restart are one step under protocol version 1
+//! (`Settings::downtime_steps`): no other member and no client can tell a member that is
+//! down from one that restarted and hears nothing yet.
+//!
 //! The network may lose, delay and reorder every message. A lost message is explored as
 //! one never delivered: nothing obliges the network to deliver any message, so losses
 //! reach no member, client or history state that delays do not, and the properties read
@@ -543,7 +547,17 @@ impl Model for ReplicaSetModel {
             self.refresh_views(&mut next);
         }
         self.settle_network(&mut next, &sent, moved);
-        Some(next)
+        match crashed {
+            // The member restarts in the same step (`Settings::downtime_steps`): what it
+            // was sent before the crash is gone with its connections.
+            Some(id) if self.settings.restarts_at_once() => {
+                let (mut restarted, sent) =
+                    self.actor_step(&next, ActorModelAction::Recover(id))?;
+                self.settle_network(&mut restarted, &sent, Some(id));
+                Some(restarted)
+            }
+            _ => Some(next),
+        }
     }
 
     fn properties(&self) -> Vec<stateright::Property<Self>> {

@@ -124,6 +124,9 @@ pub fn label(model: &ReplicaSetModel, action: &Action) -> String {
                 Timer::ClockJump => format!("{who}: clock jumps ahead"),
             }
         }
+        ActorModelAction::Crash(id) if model.settings().restarts_at_once() => {
+            format!("{} crashes and restarts", name(model, *id))
+        }
         ActorModelAction::Crash(id) => format!("{} crashes", name(model, *id)),
         ActorModelAction::Recover(id) => format!("{} restarts", name(model, *id)),
         ActorModelAction::SelectRandom { actor, .. } => {
@@ -175,6 +178,17 @@ pub fn describe(model: &ReplicaSetModel, before: &State, action: &Action, after:
             Some((m, pre)) => timeout(model, m, pre, model.member(after, m).member, *timer),
             None => "client: timer".to_string(),
         },
+        ActorModelAction::Crash(id) if model.settings().restarts_at_once() => {
+            match member_of(model, after, *id) {
+                Some((m, post)) => format!(
+                    "{m} crashes and restarts as {} in term {} with oplog {}; what it was sent before is lost",
+                    post.member_state(),
+                    post.term,
+                    post.oplog
+                ),
+                None => "client crashes and restarts".to_string(),
+            }
+        }
         ActorModelAction::Crash(id) => format!("{} crashes: DOWN", name(model, *id)),
         ActorModelAction::Recover(id) => match member_of(model, after, *id) {
             Some((m, post)) if model.settings().is_pv0() => format!(
@@ -738,11 +752,16 @@ pub fn story(
                 if let Some((m, pre)) = member_of(model, before, *id) {
                     let post = model.member(after, m).member;
                     let lost = &pre.oplog.entries()[post.oplog.len().min(pre.oplog.len())..];
+                    let restarted = if settings.restarts_at_once() {
+                        " and restarted"
+                    } else {
+                        ""
+                    };
                     events.push(if lost.is_empty() {
-                        format!("{m} crashed")
+                        format!("{m} crashed{restarted}")
                     } else {
                         format!(
-                            "{m} crashed, losing its unjournaled entries {}",
+                            "{m} crashed{restarted}, losing its unjournaled entries {}",
                             entries(lost)
                         )
                     });
