@@ -20,6 +20,7 @@ use crate::search::{self, Budget, Live, Order, Search, Stop};
 use stateright::Model;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use crate::level::Trace;
@@ -112,31 +113,40 @@ impl Outcome {
                 | (Outcome::Violated, Expected::Violated)
                 | (Outcome::Reachable, Expected::Reachable)
                 | (Outcome::Unreachable, Expected::Unreachable)
+                | (
+                    Outcome::Holds | Outcome::Violated | Outcome::Reachable | Outcome::Unreachable,
+                    Expected::Nothing
+                )
         )
     }
 }
 
 /// One property's result in one model.
 pub struct PropertyResult<M: Level> {
-    pub property: &'static Property<M>,
+    pub property: Arc<Property<M>>,
     pub expected: Expected,
     pub outcome: Outcome,
     /// The shortest counterexample (for a violation) or witness (for a reachable
-    /// sometimes-property that was expected unreachable).
+    /// sometimes-property that was expected unreachable, or asked for: `--witness`).
     pub trace: Option<Trace<M>>,
     /// How long after exploration began the first state that violates (or reaches) the
     /// property was met.
     pub found_after: Option<Duration>,
+    /// For a property the model file defines: how its expression failed on a state the
+    /// run reached (the property is then undecided unless a state met it), as an error
+    /// message naming the file, line and column.
+    pub failure: Option<String>,
 }
 
 impl<M: Level> Clone for PropertyResult<M> {
     fn clone(&self) -> Self {
         PropertyResult {
-            property: self.property,
+            property: Arc::clone(&self.property),
             expected: self.expected,
             outcome: self.outcome,
             trace: self.trace.clone(),
             found_after: self.found_after,
+            failure: self.failure.clone(),
         }
     }
 }
@@ -162,6 +172,9 @@ pub struct ModelResult<M: Level> {
     pub states: usize,
     pub max_depth: usize,
     pub seconds: f64,
+    /// Whether identically configured members were treated as interchangeable: asked for,
+    /// and allowed by every property the file defines (`ModelSpec::symmetric`).
+    pub symmetry: bool,
     pub properties: Vec<PropertyResult<M>>,
 }
 
@@ -274,15 +287,25 @@ pub fn check(spec: &ModelSpec, options: Options) -> Run {
 /// Explores `model` exhaustively and decides every property `spec` expects something of.
 pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelResult<M> {
     let started = Instant::now();
-    let properties: Vec<(&'static Property<M>, Expected)> = spec
+    let properties: Vec<(Arc<Property<M>>, Expected)> = spec
         .expectations
         .iter()
         .map(|(info, expected)| {
-            let property =
-                M::find_property(info.name).expect("a model's properties are its level's");
-            (property, *expected)
+            let property = match M::find_property(info.name) {
+                Some(defined) => defined.clone(),
+                None => spec
+                    .user_properties
+                    .iter()
+                    .find(|p| p.info.name == info.name)
+                    .expect("a model's properties are its level's or its file's")
+                    .property(),
+            };
+            (Arc::new(property), *expected)
         })
         .collect();
+    // A property the file defines may tell identically configured members apart, unless
+    // the file says it does not: then every state is explored.
+    let symmetry = options.symmetry && spec.symmetric();
     let budget = Budget {
         started: Some(started),
         timeout: options.timeout,
@@ -292,15 +315,13 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
         model: &model,
         targets: properties
             .iter()
-            .map(|&(property, _)| {
+            .map(|(property, _)| {
                 Box::new(move |m: &M, s: &M::State| property.is_target(m, s))
                     as Box<dyn Fn(&M, &M::State) -> bool + Sync>
             })
             .collect(),
         threads: options.threads.max(1),
-        representative: options
-            .symmetry
-            .then_some(M::canonical as fn(M::State) -> M::State),
+        representative: symmetry.then_some(M::canonical as fn(M::State) -> M::State),
         max_states: options.max_states,
         max_depth: options.max_depth,
         order: options.order,
@@ -319,10 +340,18 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
     let complete = found.stop.is_none();
 
     let mut properties: Vec<PropertyResult<M>> = properties
-        .iter()
+        .into_iter()
         .zip(found.hits.iter().zip(&found.hit_after))
-        .map(|(&(property, expected), (&hit, &found_after))| {
-            let outcome = match (property.info.kind, hit, complete) {
+        .map(|((property, expected), (&hit, &found_after))| {
+            // A defined property whose expression failed on some state is undecided
+            // unless a state met it.
+            let failure = spec
+                .user_properties
+                .iter()
+                .find(|p| p.info.name == property.info.name)
+                .and_then(|p| p.failure())
+                .map(|e| e.to_string());
+            let outcome = match (property.info.kind, hit, complete && failure.is_none()) {
                 (Kind::Always, true, _) => Outcome::Violated,
                 (Kind::Sometimes, true, _) => Outcome::Reachable,
                 (_, false, false) => Outcome::Inconclusive,
@@ -335,6 +364,7 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
                 outcome,
                 trace: None,
                 found_after,
+                failure,
             }
         })
         .collect();
@@ -344,24 +374,26 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
         .filter(|&i| {
             let p = &properties[i];
             p.outcome == Outcome::Violated
-                || (p.outcome == Outcome::Reachable && p.expected == Expected::Unreachable)
+                || (p.outcome == Outcome::Reachable
+                    && (p.expected == Expected::Unreachable
+                        || spec.witnesses.contains(&p.property.info.name)))
         })
         .collect();
     wanted.retain(|&i| {
         let along = found.paths[i]
             .as_deref()
-            .and_then(|path| trace_along(&model, path, options.symmetry));
+            .and_then(|path| trace_along(&model, path, symmetry));
         let missing = along.is_none();
         properties[i].trace = along;
         missing
     });
-    let targets: Vec<&Property<M>> = wanted.iter().map(|&i| properties[i].property).collect();
+    let targets: Vec<&Property<M>> = wanted.iter().map(|&i| &*properties[i].property).collect();
     let limits = TraceLimits {
         budget,
         max_states: options.max_states,
     };
     let (traces, trace_search_stop) =
-        shortest_traces_within(&model, &targets, options.symmetry, options.threads, limits);
+        shortest_traces_within(&model, &targets, symmetry, options.threads, limits);
     for (i, trace) in wanted.into_iter().zip(traces) {
         properties[i].trace = trace;
     }
@@ -376,6 +408,7 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
         states: found.counts.states,
         max_depth: found.counts.max_depth,
         seconds: started.elapsed().as_secs_f64(),
+        symmetry,
         properties,
     }
 }

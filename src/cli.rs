@@ -68,8 +68,8 @@ pub enum Command {
         #[arg(long, value_name = "SECS", value_parser = positive_number)]
         timeout: Option<f64>,
         /// Stop a run when the process's resident memory reaches GIB gibibytes, as
-        /// inconclusive (exit code 3), before the system runs out (default: three
-        /// quarters of the memory available when replcheck starts).
+        /// inconclusive (exit code 3), before the system runs out (default: half of the
+        /// memory available when replcheck starts; the report's first line gives it).
         #[arg(long, value_name = "GIB", value_parser = positive_number)]
         max_memory: Option<f64>,
         /// Show every member's whole state after each step of a trace, not only what
@@ -87,6 +87,17 @@ pub enum Command {
         /// Write a JUnit XML report to FILE: one test case per model and property.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// Ask a question rather than gate: judge only the expectations the file states in
+        /// `[expect]`; every other property's outcome is reported as the answer, and a
+        /// violation or an unreachable witness does not fail the run (exit code 0 once
+        /// the run is complete, 3 if it was cut short). CI gates run without it.
+        #[arg(long)]
+        explore: bool,
+        /// Show the shortest trace that reaches this sometimes-property whenever it is
+        /// reachable, as counterexamples are shown (repeat it, or separate names with
+        /// commas, for several).
+        #[arg(long, value_name = "PROPERTY", value_delimiter = ',')]
+        witness: Vec<String>,
     },
     /// Re-execute a trace file written by `check --trace-dir` against the model file it
     /// names, and confirm step by step that it reaches the violation it records.
@@ -220,6 +231,19 @@ fn bundled_models() -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
+/// The question a `check` run asks of a model: `--explore` and `--witness` applied to
+/// what its file expects.
+fn ask(spec: ModelSpec, explore: bool, witnesses: &[String]) -> Result<ModelSpec, Error> {
+    let file = spec.file.clone();
+    let mut spec = if explore { spec.explore() } else { spec };
+    for name in witnesses {
+        spec = spec
+            .witness(name)
+            .map_err(|reason| Error::model(&file, reason))?;
+    }
+    Ok(spec)
+}
+
 fn load_all(files: Vec<PathBuf>) -> Result<Vec<ModelSpec>, Error> {
     let files = if files.is_empty() {
         bundled_models()?
@@ -247,13 +271,14 @@ fn non_negative_number(text: &str) -> Result<f64, String> {
     }
 }
 
-/// The memory ceiling in bytes: the user's, or three quarters of what the system has
-/// available now.
+/// The memory ceiling in bytes: the user's, or half of what the system has available
+/// now (so that a run too big for the machine stops as inconclusive while the rest of
+/// the machine stays usable).
 fn memory_limit(gib: Option<f64>) -> Option<u64> {
     match gib {
         Some(gib) => Some((gib * (1u64 << 30) as f64) as u64),
         None => crate::sys::available_bytes()
-            .map(|free| crate::sys::resident_bytes().unwrap_or(0) + free / 4 * 3),
+            .map(|free| crate::sys::resident_bytes().unwrap_or(0) + free / 2),
     }
 }
 
@@ -394,8 +419,37 @@ fn output_error(e: std::io::Error) -> Error {
     Error::io("write the report", e)
 }
 
+/// Makes Ctrl-C stop the runs of this process as a limit does (`search::interrupt`): what
+/// was explored is reported, undecided properties are inconclusive, the exit code is 3. A
+/// second Ctrl-C ends the process at once.
+fn stop_on_interrupt() {
+    let pressed = std::sync::atomic::AtomicBool::new(false);
+    // Without a handler (another one is installed, or the platform refuses), Ctrl-C keeps
+    // its default effect.
+    let _ = ctrlc::set_handler(move || {
+        if pressed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        crate::search::interrupt();
+        eprintln!(
+            "\nreplcheck: interrupted; reporting what was explored (Ctrl-C again to quit at once)"
+        );
+    });
+}
+
+/// Whether a command line asks for the JSON report (`--format json` or `--format=json`),
+/// read from the raw arguments so that it is known even when they do not parse.
+pub fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    args.windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json")
+}
+
 /// Runs a command and returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
+    if matches!(cli.command, Command::Check { .. } | Command::Report { .. }) {
+        stop_on_interrupt();
+    }
     match cli.command {
         Command::Check {
             files,
@@ -412,8 +466,28 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             diagram,
             trace_dir,
             junit,
+            explore,
+            witness,
         } => {
-            let specs = load_all(files)?;
+            // The JSON report has every member's whole state after each step and no
+            // diagrams: flags that shape the text report contradict it.
+            if format == Format::Json {
+                if let Some(flag) = [
+                    (diagram.is_some(), "--diagram"),
+                    (full_states, "--full-states"),
+                ]
+                .into_iter()
+                .find_map(|(set, flag)| set.then_some(flag))
+                {
+                    return Err(Error::Usage(format!(
+                        "{flag} shapes the text report and has no effect with --format json (whose traces carry every member's whole state); drop one of them"
+                    )));
+                }
+            }
+            let specs = load_all(files)?
+                .into_iter()
+                .map(|spec| ask(spec, explore, &witness))
+                .collect::<Result<Vec<_>, Error>>()?;
             let options = Options {
                 threads: threads(requested),
                 symmetry: !no_symmetry,
@@ -426,6 +500,12 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                     .is_terminal()
                     .then_some(progress_line as fn(&check::Progress)),
             };
+            if let (Some(ceiling), Some(_)) = (options.max_memory, options.progress) {
+                eprintln!(
+                    "replcheck: memory ceiling {:.1} GiB (--max-memory)",
+                    ceiling as f64 / (1u64 << 30) as f64
+                );
+            }
             let results: Vec<_> = specs.iter().map(|s| check::check(s, options)).collect();
             if let Some(dir) = &trace_dir {
                 report::tracefile::write_all(&results, dir)
@@ -437,6 +517,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let text_options = report::TextOptions {
                 full_states,
                 mermaid: diagram == Some(Diagram::Mermaid),
+                memory_ceiling: options.max_memory,
             };
             let stdout = std::io::stdout();
             let mut out = stdout.lock();

@@ -21,6 +21,7 @@ use crate::protocol::replset::{
 };
 use crate::protocol::types::{Term, WriteConcern};
 use crate::protocol::version::MongoVersion;
+use crate::user_properties::UserProperty;
 use serde::de;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -53,7 +54,21 @@ struct ModelFile {
     variant: Option<Spanned<VariantTable>>,
     pv0: Option<Spanned<Pv0Table>>,
     #[serde(default)]
+    properties: Vec<Spanned<PropertyEntry>>,
+    #[serde(default)]
     expect: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+/// `[[properties]]`: a property the file defines (README, "Your own properties").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[properties]] table")]
+struct PropertyEntry {
+    name: Spanned<String>,
+    kind: Spanned<String>,
+    meaning: Option<String>,
+    condition: Spanned<String>,
+    #[serde(default)]
+    symmetric: bool,
 }
 
 /// `[pv0]`: what only protocol version 0 needs (README, "Protocol version 0").
@@ -394,6 +409,9 @@ pub enum Expected {
     Violated,
     Reachable,
     Unreachable,
+    /// Nothing is expected: the outcome is the answer (`check --explore`, for a property
+    /// the file states no expectation of). Met by every outcome a complete run decides.
+    Nothing,
 }
 
 impl Expected {
@@ -425,6 +443,7 @@ impl fmt::Display for Expected {
             Expected::Violated => "violated",
             Expected::Reachable => "reachable",
             Expected::Unreachable => "unreachable",
+            Expected::Nothing => "nothing",
         })
     }
 }
@@ -442,6 +461,15 @@ pub struct ModelSpec {
     /// Every property defined at the model's level with what is expected of it, in the
     /// level's order (`Level::PROPERTIES`).
     pub expectations: Vec<(PropertyInfo, Expected)>,
+    /// The properties whose expectation the file states in `[expect]` (the others have
+    /// the default, `Expected::default_for`).
+    pub stated: Vec<&'static str>,
+    /// The sometimes-properties whose shortest witness is wanted whenever they are
+    /// reachable, whatever was expected of them (`check --witness`).
+    pub witnesses: Vec<&'static str>,
+    /// The properties the file defines (`[[properties]]`), which follow the level's own
+    /// in `expectations`.
+    pub user_properties: Vec<UserProperty>,
 }
 
 impl ModelSpec {
@@ -460,7 +488,55 @@ impl ModelSpec {
                 .into_iter()
                 .map(|p| (p, Expected::default_for(p.kind)))
                 .collect(),
+            stated: Vec::new(),
+            witnesses: Vec::new(),
+            user_properties: Vec::new(),
         }
+    }
+
+    /// Whether symmetry reduction may be used: every property the file defines says its
+    /// answer does not depend on which of two identically configured members is which.
+    pub fn symmetric(&self) -> bool {
+        self.user_properties.iter().all(|p| p.symmetric)
+    }
+
+    /// The model as an exploratory question: only the expectations the file states are
+    /// judged; of every other property nothing is expected, and its outcome is the answer.
+    pub fn explore(mut self) -> ModelSpec {
+        for (p, e) in &mut self.expectations {
+            if !self.stated.contains(&p.name) {
+                *e = Expected::Nothing;
+            }
+        }
+        self
+    }
+
+    /// Asks for the shortest witness of the sometimes-property named `property` whenever
+    /// it is reachable. An error says why not: the model's level does not define it, or it
+    /// is an always-property (whose counterexample is shown whenever it is violated).
+    pub fn witness(mut self, property: &str) -> Result<ModelSpec, String> {
+        let Some(&(p, _)) = self.expectations.iter().find(|(p, _)| p.name == property) else {
+            let known: Vec<_> = self
+                .expectations
+                .iter()
+                .filter(|(p, _)| p.kind == Kind::Sometimes)
+                .map(|(p, _)| p.name)
+                .collect();
+            return Err(format!(
+                "--witness {property}: the {} level has no such property; its sometimes-properties are {}",
+                self.level.name(),
+                known.join(", ")
+            ));
+        };
+        if p.kind == Kind::Always {
+            return Err(format!(
+                "--witness {property}: {property} is an always-property; its counterexample is shown whenever it is violated"
+            ));
+        }
+        if !self.witnesses.contains(&p.name) {
+            self.witnesses.push(p.name);
+        }
+        Ok(self)
     }
 
     /// Expects `expected` of the property named `property`; `None` if the model's level
@@ -479,6 +555,10 @@ impl ModelSpec {
             return None;
         }
         *e = expected;
+        let name = p.name;
+        if !self.stated.contains(&name) {
+            self.stated.push(name);
+        }
         Some(self)
     }
 }
@@ -613,7 +693,13 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
     } else {
         LevelSpec::Actor
     };
-    let expectations = expectations(&src, &raw.expect, level)?;
+    let user_properties = user_properties(&src, &raw.properties, &settings, level)?;
+    let expectations = expectations(&src, &raw.expect, level, &user_properties)?;
+    let stated = expectations
+        .iter()
+        .map(|(p, _)| p.name)
+        .filter(|&name| raw.expect.keys().any(|k| k.get_ref() == name))
+        .collect();
     let name = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -625,6 +711,9 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         level,
         settings,
         expectations,
+        stated,
+        witnesses: Vec::new(),
+        user_properties,
     })
 }
 
@@ -974,8 +1063,10 @@ fn expectations(
     src: &Source,
     expect: &BTreeMap<Spanned<String>, Spanned<String>>,
     level: LevelSpec,
+    user: &[UserProperty],
 ) -> Result<Vec<(PropertyInfo, Expected)>, Error> {
-    let defined = level.properties();
+    let mut defined = level.properties();
+    defined.extend(user.iter().map(|p| p.info));
     let name_of_level = level.name();
     // Keys in file order, so that the first problem in the file is the one reported.
     let mut entries: Vec<_> = expect.iter().collect();
@@ -1024,6 +1115,142 @@ fn expectations(
             (p, expected)
         })
         .collect())
+}
+
+/// The properties the file defines (`[[properties]]`), each compiled and tried on the
+/// model's initial state; problems are errors at the key or in the expression.
+fn user_properties(
+    src: &Source,
+    entries: &[Spanned<PropertyEntry>],
+    settings: &Settings,
+    level: LevelSpec,
+) -> Result<Vec<UserProperty>, Error> {
+    let mut properties: Vec<UserProperty> = Vec::new();
+    for entry in entries {
+        let entry = entry.get_ref();
+        let name = entry.name.get_ref();
+        let well_formed = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !well_formed {
+            return Err(src.at(
+                entry.name.span(),
+                format!("[[properties]] name = {name:?}: expected a name in lower case, digits and underscores, starting with a letter (it is a key of [expect])"),
+            ));
+        }
+        let levels = levels_defining(name);
+        if !levels.is_empty() {
+            return Err(src.at(
+                entry.name.span(),
+                format!("[[properties]] name = {name:?}: replcheck defines a property of that name (at the {} level); choose another", levels.join(" and ")),
+            ));
+        }
+        if properties.iter().any(|p| p.info.name == name.as_str()) {
+            return Err(src.at(
+                entry.name.span(),
+                format!("[[properties]] name = {name:?}: a property of that name is defined above"),
+            ));
+        }
+        let kind = match entry.kind.get_ref().as_str() {
+            "always" => Kind::Always,
+            "sometimes" => Kind::Sometimes,
+            other => {
+                return Err(src.at(
+                    entry.kind.span(),
+                    format!("[[properties]] kind = {other:?}: expected \"always\" (holds in every reachable state) or \"sometimes\" (holds in some reachable state)"),
+                ))
+            }
+        };
+        let expression = entry.condition.get_ref();
+        let span = entry.condition.span();
+        let starts = expression_start(src.text, span.clone(), expression);
+        let position = |offset: usize| {
+            let (line, column) = line_col(src.text, offset);
+            Position { line, column }
+        };
+        let meaning = match &entry.meaning {
+            Some(meaning) => meaning.clone(),
+            None => format!("{} {}", kind_word(kind), expression.trim()),
+        };
+        let property = UserProperty::compile(
+            name,
+            kind,
+            &meaning,
+            expression,
+            entry.symmetric,
+            src.file.to_path_buf(),
+            position(starts.unwrap_or(span.start)),
+        )
+        .map_err(|e| {
+            // CEL's line and column within the expression, as a place in the file when the
+            // expression is written there as it reads (no escapes).
+            let at = match (starts, e.at) {
+                (Some(start), Some((line, column))) => {
+                    let offset = expression
+                        .split_inclusive('\n')
+                        .take(line - 1)
+                        .map(str::len)
+                        .sum::<usize>()
+                        .min(expression.len());
+                    let rest = &expression[offset..];
+                    let within = rest
+                        .char_indices()
+                        .nth(column - 1)
+                        .map_or(rest.len(), |(i, _)| i);
+                    start + offset + within
+                }
+                _ => span.start,
+            };
+            Error::model_at(
+                src.file,
+                position(at),
+                format!("[[properties]] {name}: {}", e.reason),
+            )
+        })?;
+        let tried = crate::with_level!(level, M => {
+            let model = <M as crate::level::Level>::build(settings, &level);
+            stateright::Model::init_states(&model)
+                .first()
+                .map(|init| property.evaluate(&crate::level::Level::view(&model, init)))
+        });
+        if let Some(Err(reason)) = tried {
+            return Err(Error::model_at(
+                src.file,
+                property.at,
+                format!("[[properties]] {name}: on the initial state, {reason}"),
+            ));
+        }
+        properties.push(property);
+    }
+    Ok(properties)
+}
+
+fn kind_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Always => "always",
+        Kind::Sometimes => "sometimes",
+    }
+}
+
+/// Where the text of a TOML string value begins in the file, if the value is written as it
+/// reads (a literal string, or a basic string without escapes), so that a place in the
+/// expression is a place in the file.
+fn expression_start(text: &str, span: Range<usize>, value: &str) -> Option<usize> {
+    let written = text.get(span.clone())?;
+    let quote = ["\"\"\"", "'''", "\"", "'"]
+        .into_iter()
+        .find(|q| written.starts_with(q))?;
+    let mut start = span.start + quote.len();
+    if quote.len() == 3 {
+        // A line break right after the opening quotes is not part of the string.
+        if text[start..].starts_with("\r\n") {
+            start += 2;
+        } else if text[start..].starts_with('\n') {
+            start += 1;
+        }
+    }
+    text[start..].starts_with(value).then_some(start)
 }
 
 /// A TOML or schema error with its line and column, on one line (a key the message

@@ -6,6 +6,8 @@
 //!   each in its own folder with its model, properties, narration, symmetry and trace
 //!   encodings, and the [`level::Level`] trait they share.
 //! - [`config`]: model files (TOML) and their validation.
+//! - [`user_properties`]: the properties a model file defines, in CEL over the state's
+//!   view.
 //! - [`check`]: exhaustive exploration, verdicts, shortest counterexamples, and a
 //!   breadth-first helper for embedders.
 //! - [`search`]: the exhaustive search itself.
@@ -31,6 +33,7 @@ pub mod report;
 pub mod search;
 pub mod sys;
 pub mod text;
+pub mod user_properties;
 
 /// The README's Rust examples, compiled and run as tests.
 #[cfg(doctest)]

@@ -51,6 +51,8 @@ pub enum Stop {
     Time(Duration),
     /// `--max-memory`: the process's resident memory had reached this many bytes.
     Memory(u64),
+    /// The user interrupted the run (Ctrl-C: `interrupt`).
+    Interrupted,
 }
 
 impl Stop {
@@ -61,6 +63,7 @@ impl Stop {
             Stop::Depth(_) => "--max-depth",
             Stop::Time(_) => "--timeout",
             Stop::Memory(_) => "--max-memory",
+            Stop::Interrupted => "Ctrl-C",
         }
     }
 }
@@ -77,6 +80,7 @@ impl std::fmt::Display for Stop {
                 self.flag(),
                 *b as f64 / GIB
             ),
+            Stop::Interrupted => write!(f, "an interruption ({})", self.flag()),
         }
     }
 }
@@ -92,9 +96,22 @@ pub struct Budget {
     pub max_memory: Option<u64>,
 }
 
+/// Set once the user asks the process to stop (`interrupt`).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Asks every run of this process, now and later, to stop as a limit stops it: what was
+/// explored is reported, undecided properties are inconclusive (the command line calls
+/// this on Ctrl-C).
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
 impl Budget {
-    /// The first limit this moment is past, if any.
+    /// The first limit this moment is past, if any (an interruption counts as one).
     pub fn exceeded(&self) -> Option<Stop> {
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            return Some(Stop::Interrupted);
+        }
         if let (Some(started), Some(timeout)) = (self.started, self.timeout) {
             if started.elapsed() >= timeout {
                 return Some(Stop::Time(timeout));

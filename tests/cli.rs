@@ -49,6 +49,296 @@ fn a_missed_expectation_exits_1() {
 }
 
 #[test]
+fn an_exploratory_run_judges_only_what_the_file_states() {
+    let dir = scratch("explore");
+    // No [expect]: without --explore, the loss and the unreachable majority write both
+    // miss the defaults.
+    let text = psa_w1().split("[expect]").next().unwrap().to_string();
+    let model = write_model(&dir, "question.toml", &text);
+    let gate = replcheck(&["check", &model]);
+    assert_eq!(gate.code, 1, "{}{}", gate.stdout, gate.stderr);
+
+    let run = replcheck(&["check", "--explore", &model]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let line = |name: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no line for {name}: {}", run.stdout))
+            .to_string()
+    };
+    assert!(line("acknowledged_write_durability").contains("violated     (nothing expected)"));
+    assert!(line("majority_write_acknowledged").contains("unreachable  (nothing expected)"));
+    assert!(line("election_safety").contains("holds        (nothing expected)"));
+    // The violation is still told, and not "as expected".
+    assert!(run
+        .stdout
+        .contains("Counterexample for acknowledged_write_durability (9 steps, shortest"));
+    assert!(!run.stdout.contains(", as expected"), "{}", run.stdout);
+
+    // What the file does state is still judged.
+    let stated = format!("{text}\n[expect]\nelection_safety = \"violated\"\n");
+    let model = write_model(&dir, "stated.toml", &stated);
+    let run = replcheck(&["check", "--explore", "--format", "json", &model]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let expected = |name: &str| {
+        report["models"][0]["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| (p["expected"].clone(), p["ok"].clone()))
+            .unwrap()
+    };
+    assert_eq!(
+        expected("election_safety"),
+        ("violated".into(), false.into())
+    );
+    assert_eq!(expected("log_matching"), ("nothing".into(), true.into()));
+}
+
+#[test]
+fn a_witness_is_shown_on_request() {
+    let dir = scratch("witness");
+    let model = write_model(&dir, "psa-w1.toml", &psa_w1());
+    let run = replcheck(&[
+        "check",
+        "--witness",
+        "failover_occurs,write_acknowledged",
+        &model,
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for name in ["failover_occurs", "write_acknowledged"] {
+        let heading = run
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!("Witness for {name} (")))
+            .unwrap_or_else(|| panic!("no witness for {name}: {}", run.stdout));
+        assert!(heading.contains("shortest"), "{heading}");
+    }
+    // The witness of a write acknowledged with w:1: the client's write reaches the
+    // primary and the acknowledgement comes back.
+    assert!(run.stdout.contains("How write_acknowledged is reached:"));
+
+    // Not a sometimes-property, or not one at all: one clear line, exit 2.
+    for (name, problem) in [
+        ("election_safety", "election_safety is an always-property"),
+        (
+            "failover",
+            "the actor level has no such property; its sometimes-properties are primary_elected",
+        ),
+    ] {
+        let run = replcheck(&["check", "--witness", name, &model]);
+        assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(problem), "{}", run.stderr);
+        assert!(run.stderr.contains("psa-w1.toml"), "{}", run.stderr);
+        assert!(!run.stderr.contains("panicked"));
+    }
+}
+
+/// psa-w1 with `[[properties]]` tables appended (and its [expect] dropped).
+fn with_properties(tables: &str) -> String {
+    let base = psa_w1().split("[expect]").next().unwrap().to_string();
+    format!("{base}\n{tables}")
+}
+
+#[test]
+fn own_properties_are_checked_like_replchecks() {
+    let dir = scratch("own");
+    let text = with_properties(
+        r#"
+[[properties]]
+name = "one_primary_at_a_time"
+kind = "always"
+symmetric = true
+condition = 'members.filter(m, m.state == "PRIMARY").size() <= 1'
+
+[[properties]]
+name = "lost_write_seen"
+kind = "sometimes"
+condition = 'acknowledged.exists(a, members.exists(m, m.state == "PRIMARY" && !m.oplog.exists(e, e.write == a.write)))'
+
+[[properties]]
+name = "arbiter_votes"
+kind = "sometimes"
+symmetric = true
+condition = 'members.exists(m, m.arbiter && m.last_vote != null && m.last_vote.term == 1)'
+
+[expect]
+one_primary_at_a_time = "violated"
+acknowledged_write_durability = "violated"
+majority_write_acknowledged = "unreachable"
+"#,
+    );
+    let model = write_model(&dir, "own.toml", &text);
+    let run = replcheck(&["check", "--format", "json", &model]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let m = &report["models"][0];
+    let outcome = |name: &str| {
+        m["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .clone()
+    };
+    // Two primaries at once (in different terms) are normal in pv1; the new primary
+    // without the acknowledged w:1 write is the loss replcheck's own property reports.
+    let two = outcome("one_primary_at_a_time");
+    assert_eq!(two["outcome"], "violated");
+    assert!(two["trace"].as_array().is_some_and(|t| !t.is_empty()));
+    assert_eq!(outcome("lost_write_seen")["outcome"], "reachable");
+    assert_eq!(outcome("arbiter_votes")["outcome"], "reachable");
+    assert_eq!(outcome("arbiter_votes")["kind"], "sometimes");
+
+    // lost_write_seen names members by what they hold, yet is not declared symmetric: the
+    // model is explored without symmetry, with the same verdicts as --no-symmetry.
+    let text_run = replcheck(&["check", &model]);
+    assert!(text_run
+        .stdout
+        .contains("symmetry reduction off: lost_write_seen may tell"));
+    let plain = replcheck(&["check", "--no-symmetry", "--format", "json", &model]);
+    let plain: Value = serde_json::from_str(&plain.stdout).unwrap();
+    assert_eq!(plain["models"][0]["unique_states"], m["unique_states"]);
+}
+
+#[test]
+fn bad_own_properties_are_placed_in_the_file() {
+    let cases = [
+        (
+            "[[properties]]\nname = \"p\"\nkind = \"always\"\ncondition = 'members.all(m, m.term >)'\n",
+            (25, 37),
+            "[[properties]] p: not a CEL expression",
+        ),
+        (
+            "[[properties]]\nname = \"p\"\nkind = \"always\"\ncondition = 'members.all(m, m.colour == 1)'\n",
+            (25, 14),
+            "[[properties]] p: on the initial state, No such key: colour",
+        ),
+        (
+            "[[properties]]\nname = \"p\"\nkind = \"always\"\ncondition = 'members.size()'\n",
+            (25, 14),
+            "the expression gives the number 3, not true or false",
+        ),
+        (
+            "[[properties]]\nname = \"election_safety\"\nkind = \"always\"\ncondition = 'true'\n",
+            (23, 8),
+            "replcheck defines a property of that name",
+        ),
+        (
+            "[[properties]]\nname = \"p\"\nkind = \"often\"\ncondition = 'true'\n",
+            (24, 8),
+            "expected \"always\"",
+        ),
+        (
+            "[[properties]]\nname = \"p\"\nkind = \"always\"\ncondition = 'true'\n[expect]\np = \"reachable\"\n",
+            (27, 5),
+            "p is an always property",
+        ),
+    ];
+    for (tables, (line, column), problem) in cases {
+        check_bad_model_at("own.toml", &with_properties(tables), line, column, problem);
+    }
+}
+
+#[test]
+fn an_expression_that_fails_later_leaves_its_property_undecided() {
+    let dir = scratch("own-later");
+    // Fine on the initial state (nothing acknowledged), fails once write 1 is.
+    let text = with_properties(
+        "[[properties]]\nname = \"second_write\"\nkind = \"always\"\nsymmetric = true\ncondition = 'size(acknowledged) == 0 || acknowledged[1].write == 2'\n",
+    );
+    let model = write_model(&dir, "later.toml", &text);
+    let run = replcheck(&["check", &model]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains(&format!(
+        "error: {model}: line 26, column 14: property second_write: the expression failed on a reachable state, so the property is undecided"
+    )), "{}", run.stdout);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("second_write "))
+        .unwrap();
+    assert!(line.contains("inconclusive"), "{line}");
+}
+
+#[test]
+fn progress_reports_are_told_by_the_positions_the_model_tracks() {
+    let dir = scratch("progress");
+    // w:"majority" with writeConcernMajorityJournalDefault: primaries read only journaled
+    // positions, and reports carry nothing else.
+    let text = psa_w1()
+        .split("[expect]")
+        .next()
+        .unwrap()
+        .replace("w = 1", "w = \"majority\"")
+        .replace("max_term = 2", "max_term = 1");
+    let model = write_model(&dir, "psa-majority.toml", &text);
+    let run = replcheck(&[
+        "check",
+        "--explore",
+        "--witness",
+        "majority_write_acknowledged",
+        &model,
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("n0 learns that n1 has journaled (1,2)"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("applied (0,0)"), "{}", run.stdout);
+    assert!(!run.stdout.contains("has applied"), "{}", run.stdout);
+}
+
+#[test]
+fn ctrl_c_reports_what_was_explored_as_inconclusive() {
+    // A model that takes minutes: the realistic PSA set.
+    let child = common::command()
+        .args([
+            "check",
+            "--threads",
+            "1",
+            "--format",
+            "json",
+            "models/bench/realistic/psa.toml",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("replcheck starts");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("replcheck ends");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("interrupted; reporting what was explored"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("JSON report");
+    let m = &report["models"][0];
+    assert_eq!(m["complete"], false);
+    assert_eq!(m["stopped_by"]["limit"], "interrupted");
+    assert!(m["unique_states"].as_u64().unwrap() > 1000);
+    // Nothing is claimed to hold or to be unreachable; a witness met in time stands.
+    for p in m["properties"].as_array().unwrap() {
+        assert!(
+            p["outcome"] == "inconclusive" || p["outcome"] == "reachable",
+            "{p}"
+        );
+    }
+}
+
+#[test]
 fn a_run_cut_short_exits_3_and_claims_nothing() {
     let dir = scratch("cut");
     let model = write_model(&dir, "psa-w1.toml", &psa_w1());
@@ -370,6 +660,45 @@ fn bad_flags_are_usage_errors() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     let run = replcheck(&["serve", "models/none.toml"]);
     assert_rejected(&run, "models/none.toml", "cannot read");
+}
+
+#[test]
+fn contradictory_flags_are_rejected_and_json_runs_always_get_a_document() {
+    let model = "tests/fixtures/psa-w1.toml";
+    for flags in [&["--diagram", "mermaid"][..], &["--full-states"][..]] {
+        let mut args = vec!["check", "--format", "json", model];
+        args.extend(flags);
+        let run = replcheck(&args);
+        assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("error: {} shapes the text report", flags[0])),
+            "{}",
+            run.stderr
+        );
+        let document: Value = serde_json::from_str(&run.stdout).expect("a JSON document");
+        assert_eq!(document["ok"], false);
+        assert_eq!(document["exit_code"], 2);
+        assert!(document["error"].as_str().unwrap().contains(flags[0]));
+        assert_eq!(document["models"], Value::Array(vec![]));
+    }
+    // Bad input and a command line that does not parse, with --format json.
+    for args in [
+        &["check", "--format", "json", "models/none.toml"][..],
+        &["check", "--format=json", "--threads", "0", model][..],
+        &["check", "--format", "json", "--no-such-flag"][..],
+    ] {
+        let run = replcheck(args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        let document: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: no JSON document ({e}): {}", run.stdout));
+        assert_eq!(document["exit_code"], 2, "{args:?}");
+        assert!(!document["error"].as_str().unwrap().is_empty());
+        assert!(!run.stderr.is_empty());
+    }
+    // Without --format json, stdout stays empty on bad input.
+    let run = replcheck(&["check", "models/none.toml"]);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
 
 /// `replcheck bench` runs each benchmark in a child process and prints one Markdown row

@@ -788,10 +788,11 @@ fn check_flags() -> impl Strategy<Value = Vec<String>> {
                 if no_symmetry {
                     flags.push("--no-symmetry".into());
                 }
-                if full_states {
+                // Both shape the text report; with JSON they are refused (a usage error).
+                if full_states && format == "text" {
                     flags.push("--full-states".into());
                 }
-                if mermaid {
+                if mermaid && format == "text" {
                     flags.extend(["--diagram".into(), "mermaid".into()]);
                 }
                 if let Some(depth) = max_depth {

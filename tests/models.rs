@@ -21,6 +21,7 @@ const BUNDLED: &[&str] = &[
     "majority-j",
     "majority-journaled",
     "majority-unjournaled",
+    "own-properties",
     "psa-majority",
     "pss-majority",
     "pss-w1",
@@ -206,6 +207,7 @@ macro_rules! model_tests {
 model_tests! {
     five_members => "five-members.toml",
     majority_journaled => "majority-journaled.toml",
+    own_properties => "own-properties.toml",
     static_raft => "static-raft.toml",
     two_members => "two-members.toml",
     bug_arbiter_stands => "bugs/arbiter-stands.toml",
@@ -219,6 +221,7 @@ model_tests! {
 const LIGHT: &[&str] = &[
     "five-members",
     "majority-journaled",
+    "own-properties",
     "static-raft",
     "two-members",
     "bugs/arbiter-stands",

@@ -4,6 +4,7 @@
 //! `replcheck report` keeps it.
 
 use replcheck::config;
+use replcheck::level::VARIANT_VIOLATES;
 use replcheck::report::markdown::MARKER;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -114,6 +115,14 @@ fn report_keeps_a_hand_written_part_with_the_notes_on_faithfulness() {
             .split(&format!("### `{name}`: "))
             .nth(1)
             .unwrap_or_else(|| panic!("REPORT.md tells no counterexample for {name}"));
+        // Each shows the violation its variant is about (README's variant table).
+        let spec = config::load(&path).unwrap();
+        let (key, _) = spec.settings.variant.changes()[0];
+        let (_, property) = VARIANT_VIOLATES.iter().find(|(k, _)| *k == key).unwrap();
+        assert!(
+            section.starts_with(&format!("{property}\n")),
+            "{name}: REPORT.md shows another violation than {property}"
+        );
         let section = section.split("\n### ").next().unwrap();
         assert!(section.contains("```mermaid\nsequenceDiagram"), "{name}");
         assert!(section.contains(" fails:"), "{name}: no story");

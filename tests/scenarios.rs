@@ -890,7 +890,7 @@ fn pv0_voter_that_restarts_forgets_its_lease_and_votes_twice() {
 
 fn election_safety_holds(model: &ReplicaSetModel, state: &State) -> bool {
     let p = <ReplicaSetModel as Level>::find_property("election_safety").expect("named property");
-    (p.condition)(model, state)
+    p.holds(model, state)
 }
 
 /// A retryable write that reached the old primary (and a secondary) but whose

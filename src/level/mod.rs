@@ -17,15 +17,18 @@ pub mod atomic;
 pub mod diagram;
 pub mod itf;
 pub mod rows;
+pub mod view;
 
 pub use diagram::Diagram;
 pub use itf::Itf;
 pub use rows::{ClientRow, MemberRow, StateRows};
+pub use view::StateView;
 
 use crate::protocol::replset::Settings;
 use stateright::Model;
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::sync::Arc;
 
 /// Whether a property must always hold or must sometimes be reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -45,20 +48,69 @@ pub struct PropertyInfo {
     pub meaning: &'static str,
 }
 
+/// The property each bug variant (`[variant]` key) exists to show violated, as README's
+/// variant table gives it: the violation a bug model's report shows first.
+pub const VARIANT_VIOLATES: &[(&str, &str)] = &[
+    ("own_term_commit_rule", "committed_never_rolled_back"),
+    ("durable_vote", "election_safety"),
+    ("arbiters_may_stand", "arbiter_never_primary"),
+    ("unelectable_may_stand", "unelectable_never_primary"),
+    ("commit_point_term_check", "committed_never_rolled_back"),
+    ("fetch_consistency_check", "log_matching"),
+];
+
 /// A property of level `M`: its name, kind and meaning, the condition a state is checked
 /// against, and what a state that breaks it (or, for a sometimes-property, reaches it)
 /// shows, in one sentence for the closing story of a trace.
 pub struct Property<M: Level> {
     pub info: PropertyInfo,
-    pub condition: fn(&M, &M::State) -> bool,
+    pub condition: Condition<M>,
     pub explain: fn(&M, &M::State) -> Option<String>,
 }
 
+/// Whether a property holds in a state.
+pub enum Condition<M: Level> {
+    /// One of the level's own properties (`Level::PROPERTIES`).
+    Defined(fn(&M, &M::State) -> bool),
+    /// A property a model file defines, over the state's view (`Level::view`).
+    User(UserCondition<M>),
+}
+
+/// The condition of a property a model file defines.
+pub type UserCondition<M> = Arc<dyn Fn(&M, &<M as Model>::State) -> bool + Send + Sync>;
+
+impl<M: Level> Clone for Condition<M> {
+    fn clone(&self) -> Self {
+        match self {
+            Condition::Defined(f) => Condition::Defined(*f),
+            Condition::User(f) => Condition::User(Arc::clone(f)),
+        }
+    }
+}
+
+impl<M: Level> Clone for Property<M> {
+    fn clone(&self) -> Self {
+        Property {
+            info: self.info,
+            condition: self.condition.clone(),
+            explain: self.explain,
+        }
+    }
+}
+
 impl<M: Level> Property<M> {
+    /// Whether the property's condition holds in `state`.
+    pub fn holds(&self, model: &M, state: &M::State) -> bool {
+        match &self.condition {
+            Condition::Defined(f) => f(model, state),
+            Condition::User(f) => f(model, state),
+        }
+    }
+
     /// Whether `state` is what a search for this property looks for: a violation of an
     /// always-property, a witness of a sometimes-property.
     pub fn is_target(&self, model: &M, state: &M::State) -> bool {
-        let holds = (self.condition)(model, state);
+        let holds = self.holds(model, state);
         match self.info.kind {
             Kind::Always => !holds,
             Kind::Sometimes => holds,
@@ -67,8 +119,13 @@ impl<M: Level> Property<M> {
 
     /// The closing sentence of a trace that ends in `state`.
     pub fn explanation(&self, model: &M, state: &M::State) -> String {
-        (self.explain)(model, state)
-            .unwrap_or_else(|| format!("the state reached: {}", self.info.meaning))
+        (self.explain)(model, state).unwrap_or_else(|| match self.info.kind {
+            Kind::Always => format!(
+                "the state breaks {}: it is not so that {}",
+                self.info.name, self.info.meaning
+            ),
+            Kind::Sometimes => format!("the state reached: {}", self.info.meaning),
+        })
     }
 }
 
@@ -264,6 +321,9 @@ pub trait Level:
     /// The trace's story in one paragraph: what happened and how it breaks (or reaches)
     /// `property`.
     fn story(&self, property: &Property<Self>, trace: &Trace<Self>) -> String;
+
+    /// The state as user-defined properties see it (`view`).
+    fn view(&self, state: &Self::State) -> StateView;
 }
 
 /// Which level a model file asks for (its `granularity`), with that level's bounds.
@@ -378,17 +438,21 @@ pub fn fingerprint<S: Hash>(state: &S) -> u64 {
     hasher.finish()
 }
 
-/// A level's properties in stateright's form, for stateright's Explorer.
+/// A level's properties in stateright's form, for stateright's Explorer (which takes a
+/// plain function: a model file's own properties are not among them).
 pub fn stateright_properties<M: Level>() -> Vec<stateright::Property<M>> {
     M::PROPERTIES
         .iter()
-        .map(|p| stateright::Property {
-            expectation: match p.info.kind {
-                Kind::Always => stateright::Expectation::Always,
-                Kind::Sometimes => stateright::Expectation::Sometimes,
-            },
-            name: p.info.name,
-            condition: p.condition,
+        .filter_map(|p| match p.condition {
+            Condition::Defined(condition) => Some(stateright::Property {
+                expectation: match p.info.kind {
+                    Kind::Always => stateright::Expectation::Always,
+                    Kind::Sometimes => stateright::Expectation::Sometimes,
+                },
+                name: p.info.name,
+                condition,
+            }),
+            Condition::User(_) => None,
         })
         .collect()
 }

@@ -61,6 +61,7 @@ impl JsonStop {
             Stop::Depth(d) => ("max_depth", d as f64),
             Stop::Time(t) => ("timeout", t.as_secs_f64()),
             Stop::Memory(b) => ("max_memory", b as f64),
+            Stop::Interrupted => ("interrupted", 0.0),
         };
         JsonStop {
             limit,
@@ -92,6 +93,24 @@ struct JsonProperty {
     /// The Explorer path that opens the trace's last state in `serve`.
     #[serde(skip_serializing_if = "Option::is_none")]
     explorer_path: Option<String>,
+    /// For a property the model file defines, how its expression failed on a reachable
+    /// state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// The JSON document of a run that could not start (bad input or usage, `--format
+/// json`): the report's shape, with no models and the error's message, so that a CI job
+/// always has a document to parse.
+pub fn json_error(message: &str, exit_code: i32, out: &mut impl Write) -> io::Result<()> {
+    let document = serde_json::json!({
+        "ok": false,
+        "exit_code": exit_code,
+        "error": message,
+        "models": [],
+    });
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
+    writeln!(out)
 }
 
 /// The JSON report on one line-free document.
@@ -143,8 +162,9 @@ fn json_model<M: Rendered>(r: &ModelResult<M>) -> JsonModel<'_> {
                 trace: p.trace.as_ref().map(|t| trace::steps(&r.model, t)),
                 found_after_seconds: p.found_after.map(|d| d.as_secs_f64()),
                 shortest: p.trace.as_ref().map(|t| t.shortest),
-                story: p.trace.as_ref().map(|t| r.model.story(p.property, t)),
+                story: p.trace.as_ref().map(|t| r.model.story(&p.property, t)),
                 explorer_path: p.trace.as_ref().map(|t| t.explorer_path(&r.model)),
+                error: p.failure.clone(),
             })
             .collect(),
     }

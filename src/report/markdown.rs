@@ -13,8 +13,8 @@ use super::mermaid;
 use super::text::trace_steps;
 use super::{scenario, thousands};
 use crate::check::{on_run, ModelResult, Outcome, Run};
-use crate::level::Kind;
 use crate::level::Rendered;
+use crate::level::{Kind, VARIANT_VIOLATES};
 use std::fmt::Write;
 
 /// The line where the hand-written part of REPORT.md begins.
@@ -166,17 +166,33 @@ fn bug_section<M: Rendered>(r: &ModelResult<M>, out: &mut String) {
     if !r.spec.file.starts_with("models/bugs") {
         return;
     }
-    let Some((p, t)) = r.properties.iter().find_map(|p| {
-        (p.property.info.kind == Kind::Always && p.outcome == Outcome::Violated)
-            .then_some((p, p.trace.as_ref()?))
-    }) else {
+    // The violation the variant is about, or else the first violation with a trace.
+    let about: Vec<&str> = r
+        .spec
+        .settings
+        .variant
+        .changes()
+        .iter()
+        .filter_map(|(key, _)| VARIANT_VIOLATES.iter().find(|(k, _)| k == key))
+        .map(|(_, property)| *property)
+        .collect();
+    let violations = || {
+        r.properties.iter().filter_map(|p| {
+            (p.property.info.kind == Kind::Always && p.outcome == Outcome::Violated)
+                .then_some((p, p.trace.as_ref()?))
+        })
+    };
+    let Some((p, t)) = violations()
+        .find(|(p, _)| about.contains(&p.property.info.name))
+        .or_else(|| violations().next())
+    else {
         return;
     };
     let _ = writeln!(out, "### `{}`: {}\n", r.spec.name, p.property.info.name);
     if !r.spec.description.is_empty() {
         let _ = writeln!(out, "{} ({}).\n", r.spec.description, scenario(&r.spec));
     }
-    let _ = writeln!(out, "{}\n", r.model.story(p.property, t));
+    let _ = writeln!(out, "{}\n", r.model.story(&p.property, t));
     let mut text = Vec::new();
     let _ = trace_steps(&r.model, t, false, &mut text);
     let _ = writeln!(out, "```text\n{}```\n", String::from_utf8_lossy(&text));

@@ -32,7 +32,12 @@ pub fn exit_code(results: &[Run]) -> i32 {
             .iter()
             .any(|p| p.outcome != Outcome::Inconclusive && !p.ok()))
     });
-    if failed {
+    let broken = results
+        .iter()
+        .any(|run| on_run!(run, r => r.properties.iter().any(|p| p.failure.is_some())));
+    if broken {
+        exit::BAD_INPUT
+    } else if failed {
         exit::EXPECTATION_FAILED
     } else if results.iter().any(|r| !r.complete()) {
         exit::INCOMPLETE

@@ -3,7 +3,7 @@
 
 use super::{megabytes, mermaid, probability, scenario, stopped, thousands, trace};
 use crate::check::{on_run, ModelResult, Outcome, PropertyResult, Run};
-use crate::config::ModelSpec;
+use crate::config::{Expected, ModelSpec};
 use crate::level::{Kind, Rendered};
 use crate::search;
 use std::io::{self, Write};
@@ -29,6 +29,8 @@ pub struct TextOptions {
     pub full_states: bool,
     /// Draw each counterexample as a Mermaid sequence diagram after its steps.
     pub mermaid: bool,
+    /// The memory ceiling the runs had (`--max-memory`), for the first line.
+    pub memory_ceiling: Option<u64>,
 }
 
 /// The text report.
@@ -40,11 +42,15 @@ pub fn text(
 ) -> io::Result<()> {
     writeln!(
         out,
-        "replcheck: {} model{}, {} thread{}\n",
+        "replcheck: {} model{}, {} thread{}{}\n",
         results.len(),
         if results.len() == 1 { "" } else { "s" },
         threads,
-        if threads == 1 { "" } else { "s" }
+        if threads == 1 { "" } else { "s" },
+        options
+            .memory_ceiling
+            .map(|b| format!(", memory ceiling {:.1} GiB", b as f64 / (1u64 << 30) as f64))
+            .unwrap_or_default()
     )?;
     let width = results
         .iter()
@@ -70,6 +76,12 @@ pub fn text(
             verdict(r)
         ))?;
     }
+    writeln!(
+        out,
+        "\nSET: one letter per member, P electable, S priority 0, N non-voting, A arbiter.\n\
+         DEPTH: the most steps on a path the search followed; depth-first it depends on the\n\
+         order and the threads, with --order breadth-first it is the farthest state's distance."
+    )?;
     for run in results {
         on_run!(run, r => model_text(r, options, out))?;
     }
@@ -116,6 +128,20 @@ fn model_text<M: Rendered>(
         writeln!(out, "  {}", r.spec.description)?;
     }
     writeln!(out, "  {}", scenario(&r.spec))?;
+    if !r.symmetry && !r.spec.symmetric() {
+        let named: Vec<_> = r
+            .spec
+            .user_properties
+            .iter()
+            .filter(|p| !p.symmetric)
+            .map(|p| p.info.name)
+            .collect();
+        writeln!(
+            out,
+            "  symmetry reduction off: {} may tell identically configured members apart (`symmetric = true` in [[properties]] says it does not)",
+            named.join(", ")
+        )?;
+    }
     if let Some(stop) = r.stop {
         writeln!(out, "  {}", stopped(stop, r))?;
     }
@@ -131,18 +157,39 @@ fn model_text<M: Rendered>(
         probability(search::collision_probability(r.unique_states))
     )?;
     for p in &r.properties {
+        let judged = match (p.ok(), p.outcome) {
+            (true, _) => "ok",
+            (false, Outcome::Inconclusive) => "undecided",
+            (false, _) => "MISMATCH",
+        };
+        if p.expected == Expected::Nothing {
+            // An exploratory question (`check --explore`): the outcome is the answer.
+            let line = format!(
+                "  {:<30} {:<12} {}",
+                p.property.info.name,
+                p.outcome.to_string(),
+                if p.outcome == Outcome::Inconclusive {
+                    "undecided"
+                } else {
+                    "(nothing expected)"
+                }
+            );
+            writeln!(out, "{}", line.trim_end())?;
+            continue;
+        }
         writeln!(
             out,
             "  {:<30} {:<12} expected {:<12} {}",
             p.property.info.name,
             p.outcome.to_string(),
             p.expected.to_string(),
-            match (p.ok(), p.outcome) {
-                (true, _) => "ok",
-                (false, Outcome::Inconclusive) => "undecided",
-                (false, _) => "MISMATCH",
-            }
+            judged
         )?;
+    }
+    for p in &r.properties {
+        if let Some(failure) = &p.failure {
+            writeln!(out, "  error: {failure}")?;
+        }
     }
     for p in &r.properties {
         if let Some(t) = &p.trace {
@@ -178,7 +225,11 @@ fn trace_text<M: Rendered>(
         p.found_after
             .map(|d| format!("; met {:.1} s into the search", d.as_secs_f64()))
             .unwrap_or_default(),
-        if p.ok() { ", as expected" } else { "" }
+        if p.ok() && p.expected != Expected::Nothing {
+            ", as expected"
+        } else {
+            ""
+        }
     )?;
     trace_body(r, p, t, options, out)
 }
@@ -194,7 +245,7 @@ pub(crate) fn trace_body<M: Rendered>(
 ) -> io::Result<()> {
     trace_steps(&r.model, t, options.full_states, out)?;
     writeln!(out)?;
-    for line in crate::text::wrap(&r.model.story(p.property, t), 88, 0) {
+    for line in crate::text::wrap(&r.model.story(&p.property, t), 88, 0) {
         writeln!(out, "  {line}")?;
     }
     writeln!(

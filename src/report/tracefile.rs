@@ -80,7 +80,7 @@ pub fn document<M: Rendered>(r: &ModelResult<M>, p: &PropertyResult<M>, t: &Trac
         "outcome": p.outcome,
         "shortest": t.shortest,
         "explorer_path": std::iter::once(0).chain(indices.iter().copied()).map(|i| i.to_string()).collect::<Vec<_>>().join("/"),
-        "story": model.story(p.property, t),
+        "story": model.story(&p.property, t),
         "initial": rows_json(&model.rows(&t.states[0])),
         "steps": steps,
     })

@@ -91,7 +91,7 @@ fn actor_step(model: &ReplicaSetModel, before: &State, action: &Action, after: &
                 from: narrate::name(model, *src),
                 to: narrate::name(model, *dst),
                 lost: false,
-                text: wrapped(&narrate::message(msg), ARROW_WIDTH),
+                text: wrapped(&narrate::message(model, msg), ARROW_WIDTH),
             });
             let i = usize::from(*dst);
             let told = if i < model.settings().replset.len() {
@@ -112,7 +112,10 @@ fn actor_step(model: &ReplicaSetModel, before: &State, action: &Action, after: &
             from: narrate::name(model, *src),
             to: narrate::name(model, *dst),
             lost: true,
-            text: wrapped(&format!("lost: {}", narrate::message(msg)), ARROW_WIDTH),
+            text: wrapped(
+                &format!("lost: {}", narrate::message(model, msg)),
+                ARROW_WIDTH,
+            ),
         }),
         ActorModelAction::Timeout(id, _)
         | ActorModelAction::Crash(id)

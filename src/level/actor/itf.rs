@@ -94,7 +94,7 @@ impl Itf for ReplicaSetModel {
                 json!({
                     "src": narrate::name(self, e.src),
                     "dst": narrate::name(self, e.dst),
-                    "msg": narrate::message(e.msg),
+                    "msg": narrate::message(self, e.msg),
                 })
             })),
         );

@@ -31,6 +31,7 @@ pub mod properties;
 pub mod state;
 pub mod symmetry;
 
+use super::view::{self, AckView, EntryView, OpTimeView, StateView, VoteView};
 use super::{ClientRow, Level, LevelSpec, MemberRow, Property, StateRows, Trace};
 use crate::protocol::client::Client;
 use crate::protocol::member::{Election, Member, Role};
@@ -38,7 +39,7 @@ use crate::protocol::messages::{Msg, Timer};
 use crate::protocol::node::{Node, NodeState};
 use crate::protocol::pv0;
 use crate::protocol::replset::Settings;
-use crate::protocol::types::{MemberId, MemberState, Oplog, WriteId};
+use crate::protocol::types::{MemberId, MemberState, OpTime, Oplog, WriteConcern, WriteId};
 use stateright::actor::{
     is_no_op, is_no_op_with_timer, Actor, ActorModelAction, Command, Envelope, Id, Out,
 };
@@ -707,6 +708,63 @@ impl Level for ReplicaSetModel {
 
     fn story(&self, property: &Property<Self>, trace: &Trace<Self>) -> String {
         narrate::story(self, property, &trace.states, &trace.actions)
+    }
+
+    fn view(&self, state: &State) -> StateView {
+        let optime = |o: OpTime| OpTimeView {
+            term: o.term.0.into(),
+            ts: o.ts.into(),
+        };
+        let w = match self.settings.write_concern {
+            WriteConcern::Majority => "majority".to_string(),
+            WriteConcern::Nodes(n) => n.to_string(),
+        };
+        StateView {
+            members: self
+                .members(state)
+                .map(|m| {
+                    let config = self.settings.replset.member(m.id);
+                    let entries = m.oplog().entries();
+                    view::MemberView {
+                        name: m.id.to_string(),
+                        id: m.id.0.into(),
+                        priority: config.priority,
+                        votes: config.votes.into(),
+                        arbiter: config.arbiter,
+                        state: m.member_state().to_string(),
+                        up: !m.down,
+                        term: m.member.term.0.into(),
+                        oplog: entries
+                            .iter()
+                            .map(|e| EntryView {
+                                term: e.optime.term.0.into(),
+                                ts: e.optime.ts.into(),
+                                write: e.write().map_or(0, |w| i64::from(w.0) + 1),
+                            })
+                            .collect(),
+                        last: optime(entries.last().map_or(OpTime::NULL, |e| e.optime)),
+                        commit_point: Some(optime(m.member.commit_point)),
+                        last_vote: m.member.last_vote.map(|v| VoteView {
+                            term: v.term.0.into(),
+                            candidate: v.candidate.to_string(),
+                        }),
+                    }
+                })
+                .collect(),
+            acknowledged: self
+                .client(state)
+                .acked
+                .iter()
+                .enumerate()
+                .map(|(k, e)| AckView {
+                    write: k as i64 + 1,
+                    term: e.optime.term.0.into(),
+                    ts: e.optime.ts.into(),
+                    w: w.clone(),
+                    j: self.settings.j,
+                })
+                .collect(),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::protocol::member::{Ctx, Election, Member, Role};
 use crate::protocol::messages::{Ballot, Msg, Timer};
 use crate::protocol::pv0;
 use crate::protocol::rollback;
-use crate::protocol::types::{Entry, MemberId, OpTime, WriteId};
+use crate::protocol::types::{Entry, MemberId, OpTime, Position, WriteId};
 use stateright::actor::{ActorModelAction, Envelope, Id};
 
 /// An actor's name: `n0`, `n1`, ... for members, `client` for the client.
@@ -33,8 +33,26 @@ fn entries(list: &[Entry]) -> String {
         .join(" ")
 }
 
+/// What a progress report says of a member: only the positions the model tracks
+/// (`Settings::reported` leaves the others null, and saying "applied (0,0)" of a member
+/// that has applied more would be false).
+fn progress(model: &ReplicaSetModel, position: &Position) -> String {
+    let settings = model.settings();
+    match (settings.reads_applied(), settings.reads_durable()) {
+        (true, true) if position.applied == position.durable => {
+            format!("applied and journaled {}", position.applied)
+        }
+        (true, true) => format!(
+            "applied {} and journaled {}",
+            position.applied, position.durable
+        ),
+        (true, false) => format!("applied {}", position.applied),
+        (false, _) => format!("journaled {}", position.durable),
+    }
+}
+
 /// The message in a few words.
-pub fn message(msg: &Msg) -> String {
+pub fn message(model: &ReplicaSetModel, msg: &Msg) -> String {
     match msg {
         Msg::RequestVote { term, last } => {
             format!("replSetRequestVotes(term {term}, last {last})")
@@ -71,8 +89,8 @@ pub fn message(msg: &Msg) -> String {
             member,
             position,
         } => format!(
-            "replSetUpdatePosition({member} applied {}, durable {}, term {term})",
-            position.applied, position.durable
+            "replSetUpdatePosition({member} {}, term {term})",
+            progress(model, position)
         ),
         Msg::Write { write } => format!("insert({write})"),
         Msg::WriteAck { write, entry } => format!("ok({write} at {})", entry.optime),
@@ -101,13 +119,13 @@ pub fn label(model: &ReplicaSetModel, action: &Action) -> String {
         ActorModelAction::Deliver { src, dst, msg } => format!(
             "{} → {} → {}",
             name(model, *src),
-            message(msg),
+            message(model, msg),
             name(model, *dst)
         ),
         ActorModelAction::Drop(Envelope { src, dst, msg }) => format!(
             "lose {} → {} → {}",
             name(model, *src),
-            message(msg),
+            message(model, msg),
             name(model, *dst)
         ),
         ActorModelAction::Timeout(id, timer) => {
@@ -172,7 +190,7 @@ pub fn describe(model: &ReplicaSetModel, before: &State, action: &Action, after:
             "the network loses {} → {}: {}",
             name(model, *src),
             name(model, *dst),
-            message(msg)
+            message(model, msg)
         ),
         ActorModelAction::Timeout(id, timer) => match member_of(model, before, *id) {
             Some((m, pre)) => timeout(model, m, pre, model.member(after, m).member, *timer),
@@ -397,14 +415,7 @@ fn delivered(
             member,
             position,
         } => {
-            let applied = if position.durable == position.applied {
-                format!("applied and journaled {}", position.applied)
-            } else {
-                format!(
-                    "applied {} and journaled {}",
-                    position.applied, position.durable
-                )
-            };
+            let applied = progress(model, position);
             if post.is_primary() && post != pre {
                 let mut text = format!("{id} learns that {member} has {applied}");
                 if post.commit_point != pre.commit_point {
@@ -549,7 +560,7 @@ fn client_delivery(
             "client: ignores {from}'s hello ({}): not newer than the primary it knows",
             election_id_words(model, *election_id)
         ),
-        other => format!("client: ignores {}", message(other)),
+        other => format!("client: ignores {}", message(model, other)),
     }
 }
 

@@ -8,7 +8,7 @@
 //! acknowledged or rolled back cannot pass as proof of durability.
 
 use super::{MemberView, ReplicaSetModel, State};
-use crate::level::{Kind, Property, PropertyInfo};
+use crate::level::{Condition, Kind, Property, PropertyInfo};
 use crate::protocol::member::Role;
 use crate::protocol::types::{Entry, Op, WriteConcern};
 
@@ -41,7 +41,7 @@ const fn prop(
             kind,
             meaning,
         },
-        condition,
+        condition: Condition::Defined(condition),
         explain,
     }
 }

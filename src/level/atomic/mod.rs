@@ -34,6 +34,7 @@ pub mod diagram;
 pub mod itf;
 pub mod properties;
 
+use super::view::{EntryView, MemberView, OpTimeView, StateView};
 use super::{Level, LevelSpec, MemberRow, Property, StateRows, Trace};
 use crate::protocol::election;
 use crate::protocol::quorum;
@@ -684,6 +685,51 @@ impl Level for AtomicModel {
 
     fn story(&self, property: &Property<Self>, trace: &Trace<Self>) -> String {
         AtomicModel::story(self, property, &trace.states, &trace.actions)
+    }
+
+    /// MongoStaticRaft's variables: state, term and oplog; no commit point, votes or
+    /// client (`null` and empty), and every member is up.
+    fn view(&self, s: &AtomicState) -> StateView {
+        StateView {
+            members: self
+                .members()
+                .map(|m| {
+                    let config = self.settings.replset.member(m);
+                    let oplog: Vec<EntryView> = (1..=s.oplog_len(m))
+                        .map(|k| EntryView {
+                            term: s.oplog(m)[usize::from(k - 1)].into(),
+                            ts: k.into(),
+                            write: 0,
+                        })
+                        .collect();
+                    MemberView {
+                        name: m.to_string(),
+                        id: m.0.into(),
+                        priority: config.priority,
+                        votes: config.votes.into(),
+                        arbiter: config.arbiter,
+                        state: if s.is_primary(m) {
+                            MemberState::Primary
+                        } else {
+                            MemberState::Secondary
+                        }
+                        .to_string(),
+                        up: true,
+                        term: s.term(m).0.into(),
+                        last: oplog
+                            .last()
+                            .map_or(OpTimeView { term: 0, ts: 0 }, |e| OpTimeView {
+                                term: e.term,
+                                ts: e.ts,
+                            }),
+                        oplog,
+                        commit_point: None,
+                        last_vote: None,
+                    }
+                })
+                .collect(),
+            acknowledged: Vec::new(),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! state that breaks (or reaches) it shows.
 
 use super::{AtomicModel, AtomicState};
-use crate::level::{Kind, Property, PropertyInfo};
+use crate::level::{Condition, Kind, Property, PropertyInfo};
 use crate::protocol::types::{MemberId, OpTime};
 
 /// Every property of the atomic level, in report order.
@@ -65,7 +65,7 @@ const fn prop(
             kind,
             meaning,
         },
-        condition,
+        condition: Condition::Defined(condition),
         explain,
     }
 }
