@@ -65,6 +65,20 @@ pub const BENCHMARKS: &[Benchmark] = &[
         about: "the same with 5 members",
     },
     Benchmark {
+        name: "own-property-base",
+        file: "models/bench/own-property-base.toml",
+        symmetry: true,
+        heavy: false,
+        about: "PSA with a priority-2 member, 1 w:majority write, terms up to 2",
+    },
+    Benchmark {
+        name: "own-property",
+        file: "models/bench/own-property.toml",
+        symmetry: true,
+        heavy: false,
+        about: "the same with one property of its own (CEL) evaluated on every new state",
+    },
+    Benchmark {
         name: "actor-term-2",
         file: "models/bench/terms-2.toml",
         symmetry: true,

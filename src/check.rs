@@ -284,6 +284,19 @@ pub fn check(spec: &ModelSpec, options: Options) -> Run {
     })
 }
 
+/// The property named `name` in the model `spec` describes: one of level `M`'s own, or
+/// one its file defines (`[[properties]]`).
+pub fn find_property<M: Level>(spec: &ModelSpec, name: &str) -> Option<Property<M>> {
+    match M::find_property(name) {
+        Some(defined) => Some(defined.clone()),
+        None => spec
+            .user_properties
+            .iter()
+            .find(|p| p.info.name == name)
+            .map(|p| p.property()),
+    }
+}
+
 /// Explores `model` exhaustively and decides every property `spec` expects something of.
 pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelResult<M> {
     let started = Instant::now();
@@ -291,15 +304,8 @@ pub fn explore<M: Level>(model: M, spec: &ModelSpec, options: Options) -> ModelR
         .expectations
         .iter()
         .map(|(info, expected)| {
-            let property = match M::find_property(info.name) {
-                Some(defined) => defined.clone(),
-                None => spec
-                    .user_properties
-                    .iter()
-                    .find(|p| p.info.name == info.name)
-                    .expect("a model's properties are its level's or its file's")
-                    .property(),
-            };
+            let property = find_property(spec, info.name)
+                .expect("a model's properties are its level's or its file's");
             (Arc::new(property), *expected)
         })
         .collect();

@@ -99,13 +99,18 @@ pub enum Command {
         #[arg(long, value_name = "PROPERTY", value_delimiter = ',')]
         witness: Vec<String>,
     },
-    /// Re-execute a trace file written by `check --trace-dir` against the model file it
-    /// names, and confirm step by step that it reaches the violation it records.
+    /// Re-execute a trace file written by `check --trace-dir` against the model it was
+    /// written from (which the trace carries), and confirm step by step that it reaches
+    /// the violation it records.
     ///
     /// Exit codes: 0 it reproduces; 1 it does not; 2 bad input.
     Replay {
         /// The trace file (<model>.<property>.json).
         file: PathBuf,
+        /// Replay against this model file, which must be the one the trace was written
+        /// from (by default: the model the trace carries).
+        #[arg(long, value_name = "MODEL")]
+        model: Option<PathBuf>,
     },
     /// Open a model in stateright's Explorer, a web page to step through its behaviours.
     Serve {
@@ -372,20 +377,25 @@ fn progress_line(p: &check::Progress) {
     let _ = err.flush();
 }
 
-/// The Explorer path of a trace file written for `model_file`, once it has replayed.
-fn trace_start(model_file: &std::path::Path, trace: &std::path::Path) -> Result<String, Error> {
-    let replayed = replay::replay(trace)?;
+/// The property and Explorer path of a trace file written for `model_file`, once it has
+/// replayed.
+fn trace_start(
+    model_file: &std::path::Path,
+    trace: &std::path::Path,
+) -> Result<(String, String), Error> {
+    let replayed = replay::replay(trace, Some(model_file))?;
     let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
     {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     };
-    if !same(&replayed.model_file, model_file) {
+    // A trace that carries its model was checked against this file's text by replay.
+    if !replayed.carries_model && !same(&replayed.written_from, model_file) {
         return Err(Error::Trace {
             file: trace.to_path_buf(),
             reason: format!(
                 "the trace is of {}, not of {}",
-                replayed.model_file.display(),
+                replayed.written_from.display(),
                 model_file.display()
             ),
         });
@@ -400,7 +410,7 @@ fn trace_start(model_file: &std::path::Path, trace: &std::path::Path) -> Result<
             ),
         });
     }
-    Ok(replayed.explorer_path)
+    Ok((replayed.property, replayed.explorer_path))
 }
 
 fn write_junit(results: &[check::Run], file: &std::path::Path) -> Result<(), Error> {
@@ -606,8 +616,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 exit::EXPECTATION_FAILED
             })
         }
-        Command::Replay { file } => {
-            let replayed = replay::replay(&file)?;
+        Command::Replay { file, model } => {
+            let replayed = replay::replay(&file, model.as_deref())?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             for line in &replayed.lines {
@@ -692,7 +702,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             trace,
         } => {
             let spec = config::load(&file)?;
-            let start = trace.map(|t| trace_start(&file, &t)).transpose()?;
+            let traced = trace.map(|t| trace_start(&file, &t)).transpose()?;
+            let start = traced.as_ref().map(|(_, path)| path.clone());
             let refused = |addr: String| {
                 move |e: std::io::Error| Error::Serve {
                     addr,
@@ -719,10 +730,21 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                     file.display()
                 ),
             }
+            let completion: Box<dyn explorer::Completion> = crate::with_level!(spec.level, M => {
+                let (settings, level) = (spec.settings.clone(), spec.level);
+                Box::new(explorer::OwnSearch::<M>::new(
+                    std::sync::Arc::new(move || M::build(&settings, &level)),
+                    spec.clone(),
+                    threads,
+                    memory_limit(None),
+                    traced,
+                ))
+            });
             let front = explorer::Front {
                 upstream: private,
                 start,
                 path_exists,
+                completion,
             };
             let front = std::thread::spawn(move || front.serve(listener));
             let stopped = |reason: String| Error::Serve {

@@ -470,6 +470,9 @@ pub struct ModelSpec {
     /// The properties the file defines (`[[properties]]`), which follow the level's own
     /// in `expectations`.
     pub user_properties: Vec<UserProperty>,
+    /// The file's text, as read (none for a model built in Rust): trace files carry it,
+    /// so that a trace replays wherever it is moved.
+    pub source: Option<String>,
 }
 
 impl ModelSpec {
@@ -491,6 +494,7 @@ impl ModelSpec {
             stated: Vec::new(),
             witnesses: Vec::new(),
             user_properties: Vec::new(),
+            source: None,
         }
     }
 
@@ -714,6 +718,7 @@ pub fn parse(file: &Path, text: &str) -> Result<ModelSpec, Error> {
         stated,
         witnesses: Vec::new(),
         user_properties,
+        source: Some(text.to_string()),
     })
 }
 

@@ -11,9 +11,10 @@
 //! (404). What it passes on is rebuilt from the method and path alone, one request per
 //! connection, so the Explorer only ever sees requests it can answer.
 //!
-//! With `serve --trace` the front also hands out the page with one line added: a
-//! script that, when the URL names no path, opens the trace's. Without it the page
-//! passes unchanged.
+//! The page comes with its steps numbered from 1 (`STEP_NUMBERS`) and, with `serve
+//! --trace`, a script that, when the URL names no path, opens the trace's. The front
+//! answers the page's status (`/.status`) and its "Run to completion" itself, with
+//! replcheck's own search (`Completion`, `OwnSearch`): the counts and verdicts of `check`.
 
 use std::convert::Infallible;
 use std::io::{self, Read, Write};
@@ -47,6 +48,18 @@ const LINGER: (usize, Duration) = (1 << 20, Duration::from_secs(1));
 /// per step) leads to a state of the model.
 pub type PathExists = dyn Fn(&[usize]) -> bool + Send + Sync;
 
+/// replcheck's own search behind the page's status and its "Run to completion" button,
+/// in place of stateright's checker (which neither reduces by symmetry nor counts as
+/// `check` does).
+pub trait Completion: Send + Sync {
+    /// Starts the search on a thread of its own, unless it has started already.
+    fn start(&self);
+    /// The page's status, as stateright's `/.status` document: the counts so far, and
+    /// each property with the Explorer path of its counterexample or example where one is
+    /// known (the trace `serve --trace` opened at is known from the start).
+    fn status(&self) -> serde_json::Value;
+}
+
 /// The front of one Explorer.
 pub struct Front {
     /// Where the Explorer listens (see [`private_address`]).
@@ -55,6 +68,8 @@ pub struct Front {
     pub start: Option<String>,
     /// Whether a `/.states/...` path exists in the model.
     pub path_exists: Box<PathExists>,
+    /// What answers `/.status` and `/.runtocompletion`.
+    pub completion: Box<dyn Completion>,
 }
 
 /// A free port on 127.0.0.1 for the Explorer behind the front.
@@ -108,9 +123,16 @@ impl Front {
                 let head_only = request.method == "HEAD";
                 let answer = match self.route(&request) {
                     Err(refusal) => refusal.to_response(head_only),
-                    Ok(()) => match self.forward(&request) {
-                        Ok(response) => response,
-                        Err(refusal) => refusal.to_response(head_only),
+                    Ok(()) => match request.target.as_str() {
+                        "/.status" => json_response(&self.completion.status()),
+                        "/.runtocompletion" => {
+                            self.completion.start();
+                            json_response(&serde_json::Value::Null)
+                        }
+                        _ => match self.forward(&request) {
+                            Ok(response) => response,
+                            Err(refusal) => refusal.to_response(head_only),
+                        },
                     },
                 };
                 (answer, head_only)
@@ -213,10 +235,10 @@ impl Front {
             return Err(gateway(io::ErrorKind::UnexpectedEof.into()));
         }
         let response = closing(&response);
-        match &self.start {
-            Some(path) if request.target == "/" => Ok(open_at(&response, path)),
-            _ => Ok(response),
+        if request.target == "/" {
+            return Ok(open_at(&response, self.start.as_deref()));
         }
+        Ok(response)
     }
 }
 
@@ -571,6 +593,16 @@ fn closing(response: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A 200 response carrying `value` as JSON.
+fn json_response(value: &serde_json::Value) -> Vec<u8> {
+    let body = value.to_string();
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// The head of an HTTP response (up to and with the empty line that ends it).
 fn head_of(response: &[u8]) -> &[u8] {
     match response.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -579,9 +611,18 @@ fn head_of(response: &[u8]) -> &[u8] {
     }
 }
 
-/// The page's response with the script that opens `#/steps/{path}` added to its head
-/// (and its length corrected). A response that is not the page is left alone.
-fn open_at(response: &[u8], path: &str) -> Vec<u8> {
+/// The Explorer numbers its "Path of Actions" from the states before the first step
+/// (Pre-init, Init): this numbers the steps from 1, as `check` and trace files do, and
+/// leaves those two unnumbered.
+const STEP_NUMBERS: &str = "<style>ol.path-list{list-style:none;counter-reset:step -2}\
+ol.path-list>li{counter-increment:step;display:flex}\
+ol.path-list>li::before{content:counter(step) \". \";flex:none;white-space:pre}\
+ol.path-list>li:nth-child(-n+2)::before{content:\"\"}</style>";
+
+/// The page's response with replcheck's step numbering (`STEP_NUMBERS`) and, given a
+/// `path`, the script that opens `#/steps/{path}` added to its head (and its length
+/// corrected). A response that is not the page is left alone.
+fn open_at(response: &[u8], path: Option<&str>) -> Vec<u8> {
     let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
         return response.to_vec();
     };
@@ -589,9 +630,12 @@ fn open_at(response: &[u8], path: &str) -> Vec<u8> {
     let Ok(text) = std::str::from_utf8(body) else {
         return response.to_vec();
     };
-    let script = format!(
-        "<script>if (!location.hash || location.hash === '#' || location.hash === '#/') {{ location.hash = '#/steps/{path}'; }}</script>"
-    );
+    let script = match path {
+        Some(path) => format!(
+            "{STEP_NUMBERS}<script>if (!location.hash || location.hash === '#' || location.hash === '#/') {{ location.hash = '#/steps/{path}'; }}</script>"
+        ),
+        None => STEP_NUMBERS.to_string(),
+    };
     let body = match text.find("<head>") {
         Some(i) => format!("{}{script}{}", &text[..i + 6], &text[i + 6..]),
         None => format!("{script}{text}"),
@@ -609,6 +653,153 @@ fn open_at(response: &[u8], path: &str) -> Vec<u8> {
     out
 }
 
+/// How far the Explorer's own search has got (`OwnSearch`): states, unique states, depth,
+/// seconds. One serve process runs one search, and `check::Options::progress` takes a plain
+/// function, so its progress is kept here.
+static PROGRESS: std::sync::Mutex<(usize, usize, usize, f64)> =
+    std::sync::Mutex::new((0, 0, 0, 0.0));
+
+fn record_progress(p: &crate::check::Progress) {
+    *PROGRESS.lock().unwrap_or_else(|e| e.into_inner()) =
+        (p.states, p.unique_states, p.max_depth, p.seconds);
+}
+
+/// What the own search found, once it is over.
+struct Found {
+    complete: bool,
+    /// What stopped it before it was complete.
+    stop: Option<String>,
+    /// Each property's name and kind, with the Explorer path of its trace, if any.
+    paths: Vec<(crate::level::PropertyInfo, Option<String>)>,
+}
+
+/// replcheck's own search for the Explorer (`Completion`): `check`'s exhaustive run of the
+/// model (symmetry, memory ceiling, the same counts), asking for every sometimes-property's
+/// witness too, so that the page links an example of each as well as every counterexample.
+pub struct OwnSearch<M: crate::level::Level> {
+    pub model: Arc<dyn Fn() -> M + Send + Sync>,
+    pub spec: crate::config::ModelSpec,
+    pub threads: usize,
+    pub max_memory: Option<u64>,
+    /// The property and Explorer path of the trace `serve --trace` opened at.
+    pub traced: Option<(String, String)>,
+    started: std::sync::atomic::AtomicBool,
+    found: Arc<std::sync::Mutex<Option<Found>>>,
+}
+
+impl<M: crate::level::Level + 'static> OwnSearch<M> {
+    pub fn new(
+        model: Arc<dyn Fn() -> M + Send + Sync>,
+        spec: crate::config::ModelSpec,
+        threads: usize,
+        max_memory: Option<u64>,
+        traced: Option<(String, String)>,
+    ) -> Self {
+        OwnSearch {
+            model,
+            spec,
+            threads,
+            max_memory,
+            traced,
+            started: std::sync::atomic::AtomicBool::new(false),
+            found: Arc::default(),
+        }
+    }
+}
+
+impl<M: crate::level::Level + 'static> Completion for OwnSearch<M> {
+    fn start(&self) {
+        if self.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let make = Arc::clone(&self.model);
+        let found = Arc::clone(&self.found);
+        let mut spec = self.spec.clone();
+        spec.witnesses = spec
+            .expectations
+            .iter()
+            .filter(|(p, _)| p.kind == crate::level::Kind::Sometimes)
+            .map(|(p, _)| p.name)
+            .collect();
+        let options = crate::check::Options {
+            threads: self.threads,
+            max_memory: self.max_memory,
+            progress: Some(record_progress),
+            ..crate::check::Options::DEFAULT
+        };
+        std::thread::spawn(move || {
+            let model = make();
+            let r = crate::check::explore(model, &spec, options);
+            let paths = r
+                .properties
+                .iter()
+                .map(|p| {
+                    (
+                        p.property.info,
+                        p.trace.as_ref().map(|t| t.explorer_path(&r.model)),
+                    )
+                })
+                .collect();
+            *found.lock().unwrap_or_else(|e| e.into_inner()) = Some(Found {
+                complete: r.complete,
+                stop: r.stop.map(|s| s.to_string()),
+                paths,
+            });
+        });
+    }
+
+    fn status(&self) -> serde_json::Value {
+        let (states, unique, depth, seconds) = *PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
+        let expectation = |kind| match kind {
+            crate::level::Kind::Always => "Always",
+            crate::level::Kind::Sometimes => "Sometimes",
+        };
+        let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        let traced = |name: &str| {
+            self.traced
+                .as_ref()
+                .filter(|(p, _)| p == name)
+                .map(|(_, path)| path.clone())
+        };
+        let properties: Vec<serde_json::Value> = match &*found {
+            Some(f) => f
+                .paths
+                .iter()
+                .map(|(p, path)| serde_json::json!([expectation(p.kind), p.name, path]))
+                .collect(),
+            None => self
+                .spec
+                .expectations
+                .iter()
+                .map(|(p, _)| serde_json::json!([expectation(p.kind), p.name, traced(p.name)]))
+                .collect(),
+        };
+        let progress = match &*found {
+            Some(f) if f.complete => None,
+            Some(f) => Some(format!(
+                "replcheck's search stopped at {}: what it did not find is inconclusive",
+                f.stop.as_deref().unwrap_or("a limit")
+            )),
+            None if self.started.load(Ordering::SeqCst) => Some(format!(
+                "replcheck's search: {unique} unique states, depth {depth}, {seconds:.0} s"
+            )),
+            None => Some(
+                "Run to completion explores every state with replcheck's search (as `check` does)"
+                    .to_string(),
+            ),
+        };
+        serde_json::json!({
+            "done": found.as_ref().is_some_and(|f| f.complete),
+            "model": format!("{} ({})", self.spec.name, M::NAME),
+            "state_count": states,
+            "unique_state_count": unique,
+            "max_depth": depth,
+            "properties": properties,
+            "recent_path": progress,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{action_indices, closing, end_of_head, headers, open_at, request_line};
@@ -616,11 +807,15 @@ mod tests {
     #[test]
     fn the_page_opens_at_the_trace() {
         let page = b"HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\n<html><head></head></html>";
-        let out = String::from_utf8(open_at(page, "0/2/3")).unwrap();
+        let out = String::from_utf8(open_at(page, Some("0/2/3"))).unwrap();
         assert!(out.contains("location.hash = '#/steps/0/2/3'"));
         let body = out.split("\r\n\r\n").nth(1).unwrap();
         assert!(out.contains(&format!("Content-Length: {}\r\n", body.len())));
-        assert!(body.starts_with("<html><head><script>"));
+        assert!(body.starts_with("<html><head><style>ol.path-list"));
+        // Without a trace, only the step numbering.
+        let out = String::from_utf8(open_at(page, None)).unwrap();
+        assert!(out.contains("counter-reset:step -2"));
+        assert!(!out.contains("location.hash"));
     }
 
     #[test]
@@ -635,7 +830,7 @@ mod tests {
     #[test]
     fn other_responses_pass_unchanged() {
         let raw = b"HTTP/1.1 404 Not Found\r\n";
-        assert_eq!(open_at(raw, "0"), raw.to_vec());
+        assert_eq!(open_at(raw, Some("0")), raw.to_vec());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! report's rows). A trace written before a change to the model that alters any of this
 //! no longer replays, and the first step that differs is named.
 
-use crate::config;
+use crate::config::{self, ModelSpec};
 use crate::error::Error;
 use crate::level::{levels_defining, offered, Kind, Level};
 use crate::report::tracefile::{self, rows_json};
@@ -20,11 +20,18 @@ use std::path::{Path, PathBuf};
 pub struct Replayed {
     pub lines: Vec<String>,
     pub reproduced: bool,
-    /// The model file the trace names.
+    /// The model file replayed against: the one given, or the one the trace names.
     pub model_file: PathBuf,
+    /// The model file the trace was written from (its `model_file`).
+    pub written_from: PathBuf,
+    /// Whether the trace carries its model's text (so that the model replayed against is
+    /// known to be the one it was written from).
+    pub carries_model: bool,
     /// The Explorer's path to the trace's last state (`#/steps/...`), from the steps'
     /// indices.
     pub explorer_path: String,
+    /// The property the trace violates (or reaches).
+    pub property: String,
 }
 
 fn bad(file: &Path, reason: impl Into<String>) -> Error {
@@ -34,8 +41,11 @@ fn bad(file: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Reads and replays the trace file at `file`.
-pub fn replay(file: &Path) -> Result<Replayed, Error> {
+/// Reads and replays the trace file at `file`, against the model text it carries
+/// (`model_text`) or, given `model`, against that model file, which must be the one the
+/// trace was written from. A trace written before traces carried their model is replayed
+/// against `model`, or else the file it names.
+pub fn replay(file: &Path, model: Option<&Path>) -> Result<Replayed, Error> {
     let text = std::fs::read_to_string(file).map_err(|e| bad(file, e.to_string()))?;
     let doc: Value = serde_json::from_str(&text)
         .map_err(|e| bad(file, format!("not a JSON trace file: {e}")))?;
@@ -63,10 +73,45 @@ pub fn replay(file: &Path) -> Result<Replayed, Error> {
             .as_str()
             .ok_or_else(|| bad(file, format!("\"{key}\" is missing or not a string")))
     };
-    let model_file = PathBuf::from(text_field("model_file")?);
-    let spec = config::load(&model_file)?;
+    let written_from = PathBuf::from(text_field("model_file")?);
+    let carried = doc.get("model_text").and_then(Value::as_str);
+    let mut notes = Vec::new();
+    let carries_model = carried.is_some();
+    let (spec, model_file) = match (model, carried) {
+        (Some(path), Some(text)) => {
+            let spec = config::load(path)?;
+            if spec.source.as_deref() != Some(text) {
+                return Err(bad(
+                    file,
+                    format!(
+                        "{} is not the model file the trace was written from ({}): their texts differ",
+                        path.display(),
+                        written_from.display()
+                    ),
+                ));
+            }
+            (spec, path.to_path_buf())
+        }
+        (Some(path), None) => (config::load(path)?, path.to_path_buf()),
+        (None, Some(text)) => {
+            match std::fs::read_to_string(&written_from) {
+                Ok(now) if now == text => {}
+                Ok(_) => notes.push(format!(
+                    "  note: {} has changed since the trace was written; replaying against the model the trace carries",
+                    written_from.display()
+                )),
+                Err(_) => notes.push(format!(
+                    "  note: {} is not here; replaying against the model the trace carries",
+                    written_from.display()
+                )),
+            }
+            (config::parse(&written_from, text)?, written_from.clone())
+        }
+        (None, None) => (config::load(&written_from)?, written_from.clone()),
+    };
     let name = text_field("property")?;
-    if levels_defining(name).is_empty() {
+    let defined_here = spec.user_properties.iter().any(|p| p.info.name == name);
+    if levels_defining(name).is_empty() && !defined_here {
         return Err(bad(file, format!("unknown property \"{name}\"")));
     }
     let steps = doc["steps"]
@@ -81,8 +126,10 @@ pub fn replay(file: &Path) -> Result<Replayed, Error> {
         name,
         doc["outcome"].as_str().unwrap_or("?"),
     )];
+    lines.extend(notes);
     let reproduced = crate::with_level!(spec.level, M => replay_on(
         &M::build(&spec.settings, &spec.level),
+        &spec,
         name,
         &doc,
         steps,
@@ -97,19 +144,23 @@ pub fn replay(file: &Path) -> Result<Replayed, Error> {
         lines,
         reproduced,
         model_file,
+        written_from,
+        carries_model,
+        property: name.to_string(),
         explorer_path,
     })
 }
 
 fn replay_on<M: Level>(
     model: &M,
+    spec: &ModelSpec,
     name: &str,
     doc: &Value,
     steps: &[Value],
     file: &Path,
     lines: &mut Vec<String>,
 ) -> Result<bool, Error> {
-    let Some(property) = M::find_property(name) else {
+    let Some(property) = crate::check::find_property::<M>(spec, name) else {
         return Err(bad(
             file,
             format!("property {name} is not defined at the model's level"),

@@ -29,6 +29,36 @@ fn met_expectations_exit_0() {
     assert!(run
         .stdout
         .contains("Counterexample for acknowledged_write_durability"));
+    // The first line gives the memory ceiling (by default half of what is available);
+    // the table's SET letters and DEPTH are explained under it.
+    let first = run.stdout.lines().next().unwrap();
+    assert!(first.contains(", memory ceiling "), "{first}");
+    assert!(run.stdout.contains(
+        "SET: one letter per member, P electable, S priority 0, N non-voting, A arbiter."
+    ));
+    assert!(run
+        .stdout
+        .contains("DEPTH: the most steps on a path the search followed"));
+    // The story says why the second election could happen, and what "lost" means.
+    assert!(
+        run.stdout.contains("n1 starts an election for term 2 (its election timeout fires: no heartbeat of primary n0 has reached it for electionTimeoutMillis, delayed or lost)"),
+        "{}",
+        run.stdout
+    );
+    let story: String = run
+        .stdout
+        .split("How acknowledged_write_durability fails:")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        story
+            .contains("n1 is primary in term 2, later than the write's term 1, without holding it"),
+        "{story}"
+    );
+    assert!(story.contains("a write is lost when a member rolls it back after its acknowledgement, or a primary of a later term lacks it"), "{story}");
 }
 
 #[test]
@@ -203,6 +233,17 @@ majority_write_acknowledged = "unreachable"
     let plain = replcheck(&["check", "--no-symmetry", "--format", "json", &model]);
     let plain: Value = serde_json::from_str(&plain.stdout).unwrap();
     assert_eq!(plain["models"][0]["unique_states"], m["unique_states"]);
+
+    // Its trace file replays, the property judged as the check judged it.
+    let traces = dir.join("traces");
+    let run = replcheck(&["check", "--trace-dir", traces.to_str().unwrap(), &model]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let trace = traces.join("own.one_primary_at_a_time.json");
+    let run = replcheck(&["replay", trace.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run
+        .stdout
+        .contains("Reproduced: the last state violates one_primary_at_a_time."));
 }
 
 #[test]
@@ -336,6 +377,26 @@ fn ctrl_c_reports_what_was_explored_as_inconclusive() {
             "{p}"
         );
     }
+}
+
+/// README's "Writing a model" example is a model file that finishes quickly and meets
+/// what it expects.
+#[test]
+fn the_readme_model_example_is_right() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let section = readme.split("## Writing a model").nth(1).unwrap();
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a TOML example");
+    let dir = scratch("readme-example");
+    let model = write_model(&dir, "example.toml", example);
+    let run = replcheck(&["check", &model]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run
+        .stdout
+        .contains("acknowledged_write_durability  violated     expected violated     ok"));
 }
 
 #[test]
@@ -856,6 +917,103 @@ fn a_trace_that_no_longer_holds_does_not_replay() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_trace_carries_its_model_and_replays_wherever_it_is_moved() {
+    let dir = scratch("replay-moved");
+    write_model(&dir, "psa-w1.toml", &psa_w1());
+    // Written from the model's own directory, with a relative path.
+    let out = common::command()
+        .current_dir(&dir)
+        .args(["check", "--trace-dir", "traces", "psa-w1.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let trace = dir.join("traces/psa-w1.acknowledged_write_durability.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert_eq!(doc["model_text"], psa_w1());
+    // Moved elsewhere, the model file gone, replayed from the repository root.
+    let moved = scratch("replay-moved-elsewhere").join("t.json");
+    std::fs::rename(&trace, &moved).unwrap();
+    std::fs::remove_file(dir.join("psa-w1.toml")).unwrap();
+    let run = replcheck(&["replay", moved.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "note: psa-w1.toml is not here; replaying against the model the trace carries"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Reproduced"));
+
+    // --model: the same text elsewhere replays; another text is refused.
+    let copy = write_model(&dir, "copy.toml", &psa_w1());
+    let run = replcheck(&["replay", moved.to_str().unwrap(), "--model", &copy]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let other = write_model(
+        &dir,
+        "other.toml",
+        &psa_w1().replace("max_term = 2", "max_term = 3"),
+    );
+    let run = replcheck(&["replay", moved.to_str().unwrap(), "--model", &other]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "is not the model file the trace was written from (psa-w1.toml): their texts differ"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn models_that_share_a_name_get_trace_files_of_their_own() {
+    let dir = scratch("same-stem");
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    std::fs::create_dir_all(dir.join("b")).unwrap();
+    write_model(&dir.join("a"), "x.toml", &psa_w1());
+    write_model(
+        &dir.join("b"),
+        "x.toml",
+        &psa_w1().replace("max_term = 2", "max_term = 3"),
+    );
+    let out = common::command()
+        .current_dir(&dir)
+        .args([
+            "check",
+            "--trace-dir",
+            "traces",
+            "a/x.toml",
+            "b/x.toml",
+            "a/x.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for (stem, file) in [
+        ("a-x", "a/x.toml"),
+        ("b-x", "b/x.toml"),
+        ("a-x-2", "a/x.toml"),
+    ] {
+        let trace = dir.join(format!("traces/{stem}.acknowledged_write_durability.json"));
+        let doc: Value = serde_json::from_str(
+            &std::fs::read_to_string(&trace).unwrap_or_else(|e| panic!("{stem}: {e}")),
+        )
+        .unwrap();
+        assert_eq!(doc["model_file"], file);
+        assert!(dir
+            .join(format!(
+                "traces/{stem}.acknowledged_write_durability.itf.json"
+            ))
+            .is_file());
+    }
 }
 
 #[test]

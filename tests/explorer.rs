@@ -4,7 +4,8 @@
 //! action, selected, and the state after it with both primaries. A screenshot is kept in
 //! target/explorer/.
 //!
-//! Without Chromium (Debian's `chromium`; .ci/run installs it) the test says so and passes.
+//! Without Chromium (Debian's `chromium`; .ci/run installs it) the test says so and passes,
+//! except under CI (`CI=true`), where a missing browser is a failure.
 
 mod common;
 
@@ -294,6 +295,31 @@ impl Page {
         unescape(text)
     }
 
+    /// "Properties": each property's summary ("🔎 Searching: ", "⚠️ Counterexample found: ")
+    /// and its expectation and name ("Always election_safety").
+    fn property_summaries(&self) -> Vec<(String, String)> {
+        self.html
+            .split("<b data-bind=\"text: p.summary\">")
+            .skip(1)
+            .map(|rest| {
+                let summary = rest.split("</b>").next().unwrap_or_default();
+                let name = rest
+                    .split("p.expectation + ' ' + p.name\">")
+                    .nth(1)
+                    .and_then(|r| r.split('<').next())
+                    .unwrap_or_default();
+                (unescape(summary), unescape(name))
+            })
+            .collect()
+    }
+
+    /// The status's "Unique States" figure, as the page shows it ("40,454").
+    fn unique_states(&self) -> String {
+        let rest = self.section("Unique States:</label>", "</li>");
+        let text = rest.split_once('>').map_or("", |(_, r)| r);
+        unescape(text.split('<').next().unwrap_or_default())
+    }
+
     /// The sequence diagram the model draws for the path.
     fn has_svg(&self) -> bool {
         self.section("Current State</h2>", "</section>")
@@ -363,12 +389,35 @@ fn assert_shows_violation(
         );
     }
     assert!(page.has_svg(), "{}: no sequence diagram", page.url);
+    // Its "Path of Actions" is numbered from the first step, as `check` numbers steps
+    // (the style the front adds; Pre-init and Init are left unnumbered).
+    assert!(
+        page.html.contains("counter-reset:step -2"),
+        "{}: the page lacks replcheck's step numbering",
+        page.url
+    );
+    // Messages and actions are told in MongoDB's words, never as Rust's Debug text.
+    for debug in ["Term(", "OpTime {", "RequestVote {", "Deliver {"] {
+        assert!(
+            !page.html.contains(debug),
+            "{}: Debug text {debug:?} in the page",
+            page.url
+        );
+    }
 }
 
 /// Chromium, or `None` after saying that the test is skipped (straight to stderr, past
 /// the test harness's capture, so that CI logs show the skip).
 fn chromium_or_skip() -> Option<PathBuf> {
     let found = chromium();
+    // Under CI (CI=true, as CI services set it) a missing browser fails the test: a skip
+    // there would hide that the Explorer was never opened.
+    let under_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(
+        found.is_some() || !under_ci,
+        "Chromium not found and CI={}: install Debian's chromium (.ci/run does) to run the Explorer test",
+        std::env::var("CI").unwrap_or_default()
+    );
     if found.is_none() {
         let _ = writeln!(
             std::io::stderr(),
@@ -436,4 +485,85 @@ fn serve_with_a_trace_file_opens_at_the_trace() {
         &property,
         &["n0 PRIMARY    term 1", "n1 PRIMARY    term 1"],
     );
+    // The violated property is marked before any search has run.
+    let summaries = page.property_summaries();
+    assert!(
+        summaries.contains(&(
+            "⚠️ Counterexample found:".to_string(),
+            "Always election_safety".to_string()
+        )),
+        "{summaries:?}"
+    );
+}
+
+/// "Run to completion" runs replcheck's own search: the page then shows `check`'s counts
+/// and marks every property as `check` decides it.
+#[test]
+fn run_to_completion_is_replchecks_search() {
+    let Some(browser) = chromium_or_skip() else {
+        return;
+    };
+    let model = "models/bugs/durable-vote.toml";
+    let out = common::command()
+        .args(["check", "--format", "json", model])
+        .output()
+        .expect("the replcheck binary runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let checked = &report["models"][0];
+    let explorer = Explorer::start(&[model]);
+    let post = |target: &str| {
+        let mut stream = TcpStream::connect(explorer.addr).expect("the front answers");
+        write!(
+            stream,
+            "POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+        answer
+    };
+    assert!(post("/.runtocompletion").starts_with("HTTP/1.1 200"));
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let mut stream = TcpStream::connect(explorer.addr).unwrap();
+        write!(stream, "GET /.status HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let status: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        if status["done"] == true {
+            assert_eq!(status["unique_state_count"], checked["unique_states"]);
+            assert_eq!(status["state_count"], checked["states"]);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the search did not finish: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let page = explorer.render(&browser, "", "durable-vote.run-to-completion");
+    let unique = checked["unique_states"].as_u64().unwrap();
+    assert_eq!(
+        page.unique_states().replace(',', ""),
+        unique.to_string(),
+        "{}",
+        page.html
+    );
+    let summaries = page.property_summaries();
+    for p in checked["properties"].as_array().unwrap() {
+        let name = p["name"].as_str().unwrap();
+        let expected = match p["outcome"].as_str().unwrap() {
+            "violated" => "⚠️ Counterexample found:",
+            "holds" => "✅ Safety holds:",
+            "reachable" => "✅ Example found:",
+            _ => "⚠️ Example not found:",
+        };
+        assert!(
+            summaries
+                .iter()
+                .any(|(summary, n)| summary == expected && n.ends_with(&format!(" {name}"))),
+            "{name}: not {expected:?} in {summaries:?}"
+        );
+    }
 }

@@ -128,3 +128,57 @@ fn report_keeps_a_hand_written_part_with_the_notes_on_faithfulness() {
         assert!(section.contains(" fails:"), "{name}: no story");
     }
 }
+
+/// Every document the project cites is in the repository: README, REPORT.md, model files,
+/// code and tests name `docs/*.md`, README.md and REPORT.md, never a document a clone does
+/// not have.
+#[test]
+fn every_document_the_project_cites_is_in_the_repository() {
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path
+                .extension()
+                .is_some_and(|x| x == "rs" || x == "toml" || x == "md")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut all = vec![root().join("README.md"), root().join("REPORT.md")];
+    for dir in ["src", "tests", "models", "docs"] {
+        files(&root().join(dir), &mut all);
+    }
+    // Documents outside the repository, which a clone would cite in vain.
+    let outside = ["PROTOCOL.md", "STATERIGHT.md", "STYLE.md", "../shared"];
+    for file in &all {
+        let text = std::fs::read_to_string(file).unwrap();
+        for name in outside {
+            // This test names them itself.
+            if file.ends_with("tests/report.rs") {
+                continue;
+            }
+            assert!(
+                !text.contains(name),
+                "{} cites {name}, which is not in the repository",
+                file.display()
+            );
+        }
+        for (at, _) in text.match_indices("docs/") {
+            let cited: String = text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_'))
+                .collect();
+            let cited = cited.trim_end_matches('.');
+            if cited.ends_with(".md") {
+                assert!(
+                    root().join(cited).is_file(),
+                    "{} cites {cited}, which does not exist",
+                    file.display()
+                );
+            }
+        }
+    }
+}

@@ -93,6 +93,12 @@ fn models_table(results: &[Run], out: &mut String) {
     let _ = writeln!(out, "## Bundled models\n");
     let _ = writeln!(
         out,
+        "`set` has one letter per member: P electable, S priority 0, N non-voting, A arbiter \
+         (PPA: two electable members and an arbiter). `depth` is the most steps on a path the \
+         search followed (depth-first, it depends on the order and the threads).\n"
+    );
+    let _ = writeln!(
+        out,
         "| model | file | set | workload, faults and bounds | states | unique | depth | seconds | result |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");

@@ -5,6 +5,7 @@
 //! ```json
 //! { "format": "replcheck-trace", "version": 1,
 //!   "model": "durable-vote", "model_file": "models/bugs/durable-vote.toml",
+//!   "model_text": "description = ...",
 //!   "granularity": "actor", "property": "election_safety", "kind": "always",
 //!   "outcome": "violated", "shortest": true, "explorer_path": "0/2/2/3",
 //!   "story": "How election_safety fails ...",
@@ -15,7 +16,9 @@
 //!
 //! Each step records the action three ways: `index`, its position among the actions the
 //! model offers in the state before it (what the Explorer's URL uses); `label`, the
-//! Explorer's label; and `debug`, the action exactly as the model represents it. Replay
+//! Explorer's label; and `debug`, the action exactly as the model represents it. The model
+//! file's text (`model_text`) is carried whole, so that replay needs no file beside the
+//! trace (`model_file` names where it was read from). Replay
 //! takes the action at `index` and checks that it is the same action (`debug`), so an
 //! index that has come to mean another action is caught (docs/stateright.md defect 5). The
 //! state after each step is recorded as the report's rows (`trace::StateRows`).
@@ -74,6 +77,7 @@ pub fn document<M: Rendered>(r: &ModelResult<M>, p: &PropertyResult<M>, t: &Trac
         "version": VERSION,
         "model": r.spec.name,
         "model_file": r.spec.file.display().to_string(),
+        "model_text": r.spec.source,
         "granularity": M::NAME,
         "property": p.property.info.name,
         "kind": p.property.info.kind,
@@ -92,22 +96,56 @@ pub fn file_name(model: &str, property: &str, itf: bool) -> String {
     format!("{model}.{property}.{}json", if itf { "itf." } else { "" })
 }
 
+/// The name each run's trace files start with: its model's name (the file's stem), or,
+/// where another model of the run has the same stem, the file's path with `-` for
+/// separators (`a/x.toml` and `b/x.toml` give `a-x` and `b-x`), and a number after it if
+/// that is not enough (the same file twice).
+pub fn stems(results: &[crate::check::Run]) -> Vec<String> {
+    let names: Vec<&str> = results.iter().map(|r| r.spec().name.as_str()).collect();
+    let mut stems: Vec<String> = results
+        .iter()
+        .map(|r| {
+            let spec = r.spec();
+            if names.iter().filter(|&&n| n == spec.name).count() == 1 {
+                return spec.name.clone();
+            }
+            spec.file
+                .with_extension("")
+                .components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(part) => Some(part.to_string_lossy()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("-")
+        })
+        .collect();
+    for i in 0..stems.len() {
+        let earlier = stems[..i].iter().filter(|s| **s == stems[i]).count();
+        if earlier > 0 {
+            stems[i] = format!("{}-{}", stems[i], earlier + 1);
+        }
+    }
+    stems
+}
+
 /// Writes, for every property of every run that has a trace, its trace file and its ITF
-/// twin into `dir` (created if missing). Returns the files written.
+/// twin into `dir` (created if missing), named after the run (`stems`). Returns the files
+/// written.
 pub fn write_all(
     results: &[crate::check::Run],
     dir: &std::path::Path,
 ) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
-    for run in results {
+    for (run, stem) in results.iter().zip(stems(results)) {
         crate::check::on_run!(run, r => {
             for p in &r.properties {
                 let Some(t) = &p.trace else { continue };
-                let ours = dir.join(file_name(&r.spec.name, p.property.info.name, false));
+                let ours = dir.join(file_name(&stem, p.property.info.name, false));
                 write_json(&ours, &document(r, p, t))?;
                 written.push(ours);
-                let itf = dir.join(file_name(&r.spec.name, p.property.info.name, true));
+                let itf = dir.join(file_name(&stem, p.property.info.name, true));
                 let file = r.spec.file.display().to_string();
                 write_json(
                     &itf,

@@ -193,7 +193,14 @@ pub fn describe(model: &ReplicaSetModel, before: &State, action: &Action, after:
             message(model, msg)
         ),
         ActorModelAction::Timeout(id, timer) => match member_of(model, before, *id) {
-            Some((m, pre)) => timeout(model, m, pre, model.member(after, m).member, *timer),
+            Some((m, pre)) => timeout(
+                model,
+                m,
+                pre,
+                model.member(after, m).member,
+                *timer,
+                primary_seen_by(model, before, m),
+            ),
             None => "client: timer".to_string(),
         },
         ActorModelAction::Crash(id) if model.settings().restarts_at_once() => {
@@ -573,12 +580,23 @@ fn election_id_words(model: &ReplicaSetModel, election_id: u8) -> String {
     }
 }
 
+/// The member that is primary in `state` (up, and not `id`), in the newest term if
+/// there are two: the one whose heartbeats `id` would be hearing.
+fn primary_seen_by(model: &ReplicaSetModel, state: &State, id: MemberId) -> Option<MemberId> {
+    model
+        .members(state)
+        .filter(|m| m.id != id && m.is_primary())
+        .max_by_key(|m| m.member.term)
+        .map(|m| m.id)
+}
+
 fn timeout(
     model: &ReplicaSetModel,
     id: MemberId,
     pre: &Member,
     post: &Member,
     timer: Timer,
+    primary: Option<MemberId>,
 ) -> String {
     match timer {
         Timer::Election if model.settings().is_pv0() => match (&pre.role, &post.role) {
@@ -616,7 +634,16 @@ fn timeout(
         Timer::LeaseExpires => format!("{id}'s vote lease expires (30 s pass)"),
         Timer::ClockJump => format!("{id}'s clock jumps ahead to {}", post.clock),
         Timer::Election => {
-            let mut text = format!("{id} starts an election for term {}", post.term);
+            // pv1's election timeout (electionTimeoutMillis, 10 s): a secondary stands when
+            // it has heard from no primary for that long. The model lets it fire at any
+            // moment, for every way heartbeats can be delayed or lost.
+            let why = match primary {
+                Some(p) => format!(
+                    "its election timeout fires: no heartbeat of primary {p} has reached it for electionTimeoutMillis, delayed or lost"
+                ),
+                None => "its election timeout fires: it knows of no primary".to_string(),
+            };
+            let mut text = format!("{id} starts an election for term {} ({why})", post.term);
             if post.is_primary() {
                 text.push_str(&format!(
                     " and wins alone: PRIMARY, writes the new-primary no-op {}",

@@ -253,17 +253,25 @@ fn lost_write(model: &ReplicaSetModel, state: &State) -> Option<String> {
                 current
                     .iter()
                     .find(|p| is_later_primary(p, k, write) && !p.oplog().contains(write))
-                    .map(|p| {
-                        format!(
+                    .map(|p| match p.member.role {
+                        Role::Primary { reign, .. } if reign.seq != 0 => format!(
                             "{} became primary after the acknowledgement without holding it (its oplog is {})",
                             p.id,
                             p.oplog()
-                        )
+                        ),
+                        _ => format!(
+                            "{} is primary in term {}, later than the write's term {}, without holding it (its oplog is {}), so what the client reads and writes through {} lacks the write",
+                            p.id,
+                            p.member.term,
+                            write.optime.term,
+                            p.oplog(),
+                            p.id
+                        ),
                     })
                     .unwrap_or_default()
             };
             format!(
-                "{what} was acknowledged with {concern} at {}, but {how}: the acknowledged write is lost",
+                "{what} was acknowledged with {concern} at {}, but {how}: the acknowledged write is lost (a write is lost when a member rolls it back after its acknowledgement, or a primary of a later term lacks it)",
                 write.optime
             )
         })
