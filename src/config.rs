@@ -527,7 +527,7 @@ impl ModelSpec {
                 .map(|(p, _)| p.name)
                 .collect();
             return Err(format!(
-                "--witness {property}: the {} level has no such property; its sometimes-properties are {}",
+                "--witness {property}: neither the {} level nor this file defines a property of that name; the sometimes-properties here are {}",
                 self.level.name(),
                 known.join(", ")
             ));
@@ -1176,7 +1176,10 @@ fn user_properties(
         };
         let meaning = match &entry.meaning {
             Some(meaning) => meaning.clone(),
-            None => format!("{} {}", kind_word(kind), expression.trim()),
+            None => format!(
+                "`{}`",
+                expression.split_whitespace().collect::<Vec<_>>().join(" ")
+            ),
         };
         let property = UserProperty::compile(
             name,
@@ -1229,13 +1232,6 @@ fn user_properties(
         properties.push(property);
     }
     Ok(properties)
-}
-
-fn kind_word(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Always => "always",
-        Kind::Sometimes => "sometimes",
-    }
 }
 
 /// Where the text of a TOML string value begins in the file, if the value is written as it

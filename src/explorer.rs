@@ -16,6 +16,7 @@
 //! answers the page's status (`/.status`) and its "Run to completion" itself, with
 //! replcheck's own search (`Completion`, `OwnSearch`): the counts and verdicts of `check`.
 
+use crate::check::Outcome;
 use std::convert::Infallible;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -666,11 +667,13 @@ fn record_progress(p: &crate::check::Progress) {
 
 /// What the own search found, once it is over.
 struct Found {
-    complete: bool,
     /// What stopped it before it was complete.
     stop: Option<String>,
     /// Each property's name and kind, with the Explorer path of its trace, if any.
     paths: Vec<(crate::level::PropertyInfo, Option<String>)>,
+    /// The properties left undecided (a limit, a failed expression, a trace not found),
+    /// with why.
+    undecided: Vec<String>,
 }
 
 /// replcheck's own search for the Explorer (`Completion`): `check`'s exhaustive run of the
@@ -740,10 +743,31 @@ impl<M: crate::level::Level + 'static> Completion for OwnSearch<M> {
                     )
                 })
                 .collect();
+            // The page calls a property without a path "holds" (or "not found") once the
+            // search is done: every property that is not so stays undecided.
+            let undecided = r
+                .properties
+                .iter()
+                .filter_map(|p| {
+                    let name = p.property.info.name;
+                    if let Some(failure) = &p.failure {
+                        return Some(format!("{name}: {failure}"));
+                    }
+                    let found = matches!(p.outcome, Outcome::Violated | Outcome::Reachable);
+                    match p.outcome {
+                        Outcome::Inconclusive => Some(format!("{name}: inconclusive")),
+                        _ if found && p.trace.is_none() => Some(format!(
+                            "{name}: {} but its trace was not found in time",
+                            p.outcome
+                        )),
+                        _ => None,
+                    }
+                })
+                .collect();
             *found.lock().unwrap_or_else(|e| e.into_inner()) = Some(Found {
-                complete: r.complete,
                 stop: r.stop.map(|s| s.to_string()),
                 paths,
+                undecided,
             });
         });
     }
@@ -774,11 +798,16 @@ impl<M: crate::level::Level + 'static> Completion for OwnSearch<M> {
                 .map(|(p, _)| serde_json::json!([expectation(p.kind), p.name, traced(p.name)]))
                 .collect(),
         };
+        let done = found.as_ref().is_some_and(|f| f.undecided.is_empty());
         let progress = match &*found {
-            Some(f) if f.complete => None,
+            Some(f) if f.undecided.is_empty() => None,
             Some(f) => Some(format!(
-                "replcheck's search stopped at {}: what it did not find is inconclusive",
-                f.stop.as_deref().unwrap_or("a limit")
+                "replcheck's search is over{}; undecided: {}",
+                f.stop
+                    .as_ref()
+                    .map(|s| format!(", stopped at {s}"))
+                    .unwrap_or_default(),
+                f.undecided.join("; ")
             )),
             None if self.started.load(Ordering::SeqCst) => Some(format!(
                 "replcheck's search: {unique} unique states, depth {depth}, {seconds:.0} s"
@@ -789,7 +818,7 @@ impl<M: crate::level::Level + 'static> Completion for OwnSearch<M> {
             ),
         };
         serde_json::json!({
-            "done": found.as_ref().is_some_and(|f| f.complete),
+            "done": done,
             "model": format!("{} ({})", self.spec.name, M::NAME),
             "state_count": states,
             "unique_state_count": unique,

@@ -1,4 +1,4 @@
-//! Properties a model file defines (`[[property]]`, README "Your own properties"): a
+//! Properties a model file defines (`[[properties]]`, README "Your own properties"): a
 //! condition written in the Common Expression Language (CEL, the language of Kubernetes'
 //! validation rules, through the `cel` crate) over the state's view (`level::view`), with a
 //! kind (`always` or `sometimes`), a name and a meaning, checked like the level's own.

@@ -156,7 +156,7 @@ fn a_witness_is_shown_on_request() {
         ("election_safety", "election_safety is an always-property"),
         (
             "failover",
-            "the actor level has no such property; its sometimes-properties are primary_elected",
+            "neither the actor level nor this file defines a property of that name; the sometimes-properties here are primary_elected",
         ),
     ] {
         let run = replcheck(&["check", "--witness", name, &model]);
@@ -304,6 +304,28 @@ fn an_expression_that_fails_later_leaves_its_property_undecided() {
         .find(|l| l.trim_start().starts_with("second_write "))
         .unwrap();
     assert!(line.contains("inconclusive"), "{line}");
+    // The verdict and the last line say what happened, and nothing else.
+    assert!(
+        run.stdout.contains("ERROR (1 expression failed)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(
+        "1 of 1 model defined a property whose expression failed on a reachable state: it is undecided"
+    ));
+    assert!(!run.stdout.contains("All expectations met."));
+    // JUnit: an error with the failure, not a skip for a limit.
+    let junit = dir.join("junit.xml");
+    let run = replcheck(&["check", "--junit", junit.to_str().unwrap(), &model]);
+    assert_eq!(run.code, 2);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(r#"errors="1""#), "{xml}");
+    assert!(
+        xml.contains(r#"<error message=""#)
+            && xml.contains("the expression failed on a reachable state"),
+        "{xml}"
+    );
+    assert!(!xml.contains("cut short at a limit"), "{xml}");
 }
 
 #[test]
@@ -979,12 +1001,15 @@ fn models_that_share_a_name_get_trace_files_of_their_own() {
         "x.toml",
         &psa_w1().replace("max_term = 2", "max_term = 3"),
     );
+    // A model whose own stem is what a repeated one would first be numbered to.
+    write_model(&dir, "a-x-2.toml", &psa_w1());
     let out = common::command()
         .current_dir(&dir)
         .args([
             "check",
             "--trace-dir",
             "traces",
+            "a-x-2.toml",
             "a/x.toml",
             "b/x.toml",
             "a/x.toml",
@@ -998,9 +1023,10 @@ fn models_that_share_a_name_get_trace_files_of_their_own() {
         String::from_utf8_lossy(&out.stdout)
     );
     for (stem, file) in [
+        ("a-x-2", "a-x-2.toml"),
         ("a-x", "a/x.toml"),
         ("b-x", "b/x.toml"),
-        ("a-x-2", "a/x.toml"),
+        ("a-x-3", "a/x.toml"),
     ] {
         let trace = dir.join(format!("traces/{stem}.acknowledged_write_durability.json"));
         let doc: Value = serde_json::from_str(

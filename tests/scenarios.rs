@@ -888,6 +888,31 @@ fn pv0_voter_that_restarts_forgets_its_lease_and_votes_twice() {
     assert!(checked > 0);
 }
 
+/// The story of a pv0 loss speaks of elections, not terms: pv0 has none.
+#[test]
+fn a_pv0_loss_is_told_without_terms() {
+    let mut settings = pv0_settings(vec![MemberConfig::data_bearing(); 3]);
+    settings.writes = 1;
+    settings.write_concern = WriteConcern::Nodes(1);
+    settings.pv0.max_elections = 2;
+    let model = ReplicaSetModel::new(settings);
+    let p = <ReplicaSetModel as Level>::find_property("acknowledged_write_durability")
+        .expect("named property");
+    let lost = search(
+        &model,
+        model.init_states(),
+        |_| true,
+        |s| !p.holds(&model, s),
+    )
+    .expect("pv0 loses a w:1 write");
+    let told = p.explanation(&model, &lost);
+    assert!(
+        told.contains("or a primary elected after the acknowledgement lacks it"),
+        "{told}"
+    );
+    assert!(!told.contains("term"), "{told}");
+}
+
 fn election_safety_holds(model: &ReplicaSetModel, state: &State) -> bool {
     let p = <ReplicaSetModel as Level>::find_property("election_safety").expect("named property");
     p.holds(model, state)

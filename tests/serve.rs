@@ -553,3 +553,61 @@ fn listening_on(port: u16) -> Vec<String> {
         })
         .collect()
 }
+
+/// "Run to completion" is replcheck's own search; a property of the model file whose
+/// expression fails on a reachable state leaves the status undecided, never "done".
+#[test]
+fn run_to_completion_reports_a_failed_expression_as_undecided() {
+    let dir = std::env::temp_dir().join(format!("replcheck-{}-serve-own", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = std::fs::read_to_string(root().join("tests/fixtures/psa-w1.toml")).unwrap();
+    let model = dir.join("failing.toml");
+    std::fs::write(
+        &model,
+        format!(
+            "{}\n[[properties]]\nname = \"second_write\"\nkind = \"always\"\nsymmetric = true\ncondition = 'size(acknowledged) == 0 || acknowledged[1].write == 2'\n",
+            fixture.split("[expect]").next().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut serve = Serve::spawn(
+        env!("CARGO_BIN_EXE_replcheck"),
+        &[
+            "serve",
+            model.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+            "--threads",
+            "1",
+        ],
+    );
+    let addr = serve.address();
+    let before = get(addr, "/.status").json();
+    assert_eq!(before["done"], false);
+    assert_eq!(before["unique_state_count"], 0);
+    let started = send(addr, &request("POST", "/.runtocompletion"));
+    assert_eq!(started.status, 200);
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let status = get(addr, "/.status").json();
+        let progress = status["recent_path"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if progress.starts_with("replcheck's search is over") {
+            assert_eq!(status["done"], false, "{status}");
+            assert!(
+                progress.contains("undecided: second_write: ")
+                    && progress.contains("the expression failed on a reachable state"),
+                "{progress}"
+            );
+            assert!(status["unique_state_count"].as_u64().unwrap() > 1000);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the search did not end: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -121,7 +121,7 @@ impl<M: Level> Property<M> {
     pub fn explanation(&self, model: &M, state: &M::State) -> String {
         (self.explain)(model, state).unwrap_or_else(|| match self.info.kind {
             Kind::Always => format!(
-                "the state breaks {}: it is not so that {}",
+                "the state breaks {} ({})",
                 self.info.name, self.info.meaning
             ),
             Kind::Sometimes => format!("the state reached: {}", self.info.meaning),

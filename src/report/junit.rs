@@ -53,14 +53,15 @@ fn failures<M: Rendered>(r: &ModelResult<M>) -> usize {
 }
 
 fn suite<M: Rendered>(r: &ModelResult<M>, out: &mut impl Write) -> io::Result<()> {
+    let errors = r.properties.iter().filter(|p| p.failure.is_some()).count();
     let skipped = r
         .properties
         .iter()
-        .filter(|p| p.outcome == Outcome::Inconclusive)
+        .filter(|p| p.outcome == Outcome::Inconclusive && p.failure.is_none())
         .count();
     writeln!(
         out,
-        r#"  <testsuite name="{}" tests="{}" failures="{}" skipped="{skipped}" time="{:.3}" file="{}">"#,
+        r#"  <testsuite name="{}" tests="{}" failures="{}" errors="{errors}" skipped="{skipped}" time="{:.3}" file="{}">"#,
         escape(&r.spec.name),
         r.properties.len(),
         failures(r),
@@ -80,7 +81,15 @@ fn suite<M: Rendered>(r: &ModelResult<M>, out: &mut impl Write) -> io::Result<()
             p.property.info.name
         )?;
         let verdict = format!("{} (expected {})", p.outcome, p.expected);
-        if p.outcome == Outcome::Inconclusive {
+        if let Some(failure) = &p.failure {
+            writeln!(out, ">")?;
+            writeln!(
+                out,
+                r#"      <error message="{}" type="expression"/>"#,
+                escape(failure)
+            )?;
+            writeln!(out, "    </testcase>")?;
+        } else if p.outcome == Outcome::Inconclusive {
             writeln!(out, ">")?;
             writeln!(
                 out,

@@ -10,7 +10,13 @@ use std::io::{self, Write};
 
 pub(crate) fn verdict<M: Rendered>(r: &ModelResult<M>) -> String {
     let missed = r.properties.iter().filter(|p| !p.ok()).count();
-    if !r.complete {
+    let broken = r.properties.iter().filter(|p| p.failure.is_some()).count();
+    if broken > 0 {
+        format!(
+            "ERROR ({broken} expression{} failed)",
+            if broken == 1 { "" } else { "s" }
+        )
+    } else if !r.complete {
         "INCOMPLETE".to_string()
     } else if missed == 0 {
         "ok".to_string()
@@ -90,8 +96,19 @@ pub fn text(
         .filter(|run| !on_run!(run, r => r.properties.iter().all(decided)))
         .count();
     let incomplete = results.iter().filter(|r| !r.complete()).count();
+    let broken = results
+        .iter()
+        .filter(|run| on_run!(run, r => r.properties.iter().any(|p| p.failure.is_some())))
+        .count();
     writeln!(out)?;
-    if failed == 0 && incomplete == 0 {
+    if broken > 0 {
+        writeln!(
+            out,
+            "{broken} of {} model{} defined a property whose expression failed on a reachable state: it is undecided (see the errors above).",
+            results.len(),
+            if results.len() == 1 { "" } else { "s" }
+        )?;
+    } else if failed == 0 && incomplete == 0 {
         writeln!(out, "All expectations met.")?;
     } else if failed == 0 {
         writeln!(

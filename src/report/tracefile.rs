@@ -120,10 +120,15 @@ pub fn stems(results: &[crate::check::Run]) -> Vec<String> {
                 .join("-")
         })
         .collect();
+    // A stem taken already gets the first number that makes it one no other run has.
     for i in 0..stems.len() {
-        let earlier = stems[..i].iter().filter(|s| **s == stems[i]).count();
-        if earlier > 0 {
-            stems[i] = format!("{}-{}", stems[i], earlier + 1);
+        if stems[..i].contains(&stems[i]) {
+            let taken = |name: &String| stems.iter().any(|s| s == name);
+            let free = (2..)
+                .map(|k| format!("{}-{k}", stems[i]))
+                .find(|name| !taken(name))
+                .expect("some number is free");
+            stems[i] = free;
         }
     }
     stems

@@ -641,7 +641,8 @@ fn timeout(
                 Some(p) => format!(
                     "its election timeout fires: no heartbeat of primary {p} has reached it for electionTimeoutMillis, delayed or lost"
                 ),
-                None => "its election timeout fires: it knows of no primary".to_string(),
+                None => "its election timeout fires: no primary is up to send it heartbeats"
+                    .to_string(),
             };
             let mut text = format!("{id} starts an election for term {} ({why})", post.term);
             if post.is_primary() {

@@ -270,8 +270,13 @@ fn lost_write(model: &ReplicaSetModel, state: &State) -> Option<String> {
                     })
                     .unwrap_or_default()
             };
+            let later = if settings.is_pv0() {
+                "a primary elected after the acknowledgement"
+            } else {
+                "a primary of a later term"
+            };
             format!(
-                "{what} was acknowledged with {concern} at {}, but {how}: the acknowledged write is lost (a write is lost when a member rolls it back after its acknowledgement, or a primary of a later term lacks it)",
+                "{what} was acknowledged with {concern} at {}, but {how}: the acknowledged write is lost (a write is lost when a member rolls it back after its acknowledgement, or {later} lacks it)",
                 write.optime
             )
         })
