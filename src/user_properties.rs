@@ -3,9 +3,10 @@
 //! validation rules, through the `cel` crate) over the state's view (`level::view`), with a
 //! kind (`always` or `sometimes`), a name and a meaning, checked like the level's own.
 //!
-//! An expression is compiled when the file is loaded, and tried on the model's initial
-//! state there: a syntax error, a field the view does not have or a value that is not
-//! true or false is an error at its line and column in the file. An expression that
+//! An expression is compiled when the file is loaded, checked for fields the view has
+//! nowhere (`view::FIELDS`), and tried on the model's initial state: a syntax error, an
+//! unknown field, an error on the initial state or a value that is not true or false is
+//! an error at its place in the file. An expression that
 //! fails only on a state reached later (an index past the end of a list, say) leaves its
 //! property undecided; the run reports the failure and ends with the bad-input exit code.
 
@@ -95,6 +96,15 @@ impl UserProperty {
                 ),
             }
         })?;
+        if let Some((field, offset)) = unknown_field(program.expression(), &program) {
+            return Err(ExpressionError {
+                at: offset.map(|o| line_and_column(expression, o)),
+                reason: format!(
+                    "the state has no field {field:?} (its fields: {})",
+                    crate::level::view::FIELDS.join(", ")
+                ),
+            });
+        }
         Ok(UserProperty {
             info: PropertyInfo {
                 name: intern(name),
@@ -166,6 +176,64 @@ impl UserProperty {
             )
         })
     }
+}
+
+/// The first field the expression selects (`x.field`, `has(x.field)`) that the state's
+/// view has nowhere, with where it is written (a character offset in the expression),
+/// if CEL says.
+fn unknown_field(expr: &cel::IdedExpr, program: &cel::Program) -> Option<(String, Option<usize>)> {
+    use cel::common::ast::{EntryExpr, Expr};
+    let here = |id: u64| {
+        program
+            .source_info()
+            .offset_for(id)
+            .map(|(start, _)| start as usize)
+    };
+    let children: Vec<&cel::IdedExpr> = match &expr.expr {
+        Expr::Select(select) => {
+            if !crate::level::view::FIELDS.contains(&select.field.as_str()) {
+                return Some((select.field.clone(), here(expr.id)));
+            }
+            vec![&select.operand]
+        }
+        Expr::Call(call) => call.target.iter().map(|t| &**t).chain(&call.args).collect(),
+        Expr::Comprehension(c) => vec![
+            &c.iter_range,
+            &c.accu_init,
+            &c.loop_cond,
+            &c.loop_step,
+            &c.result,
+        ],
+        Expr::List(list) => list.elements.iter().collect(),
+        Expr::Map(map) => map
+            .entries
+            .iter()
+            .flat_map(|e| match &e.expr {
+                EntryExpr::MapEntry(entry) => vec![&entry.key, &entry.value],
+                EntryExpr::StructField(field) => vec![&field.value],
+            })
+            .collect(),
+        Expr::Struct(s) => s
+            .entries
+            .iter()
+            .flat_map(|e| match &e.expr {
+                EntryExpr::MapEntry(entry) => vec![&entry.key, &entry.value],
+                EntryExpr::StructField(field) => vec![&field.value],
+            })
+            .collect(),
+        Expr::Unspecified | Expr::Ident(_) | Expr::Literal(_) => Vec::new(),
+    };
+    children
+        .into_iter()
+        .find_map(|child| unknown_field(child, program))
+}
+
+/// 1-based line and column (in characters) of a character offset in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before: String = text.chars().take(offset).collect();
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 fn no_explanation<M: Level>(_: &M, _: &M::State) -> Option<String> {

@@ -8,6 +8,30 @@
 
 use serde::Serialize;
 
+/// Every field name the view has, at any depth: a field an expression selects that is not
+/// among them is a mistake whatever the state (checked when a model file is loaded).
+pub const FIELDS: &[&str] = &[
+    "members",
+    "acknowledged",
+    "name",
+    "id",
+    "priority",
+    "votes",
+    "arbiter",
+    "state",
+    "up",
+    "term",
+    "oplog",
+    "last",
+    "commit_point",
+    "last_vote",
+    "ts",
+    "write",
+    "candidate",
+    "w",
+    "j",
+];
+
 /// An optime: the term of the primary that wrote the entry and its position (`ts`; the
 /// model's stand-in for the timestamp). Optimes are ordered by term, then `ts`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -79,4 +103,62 @@ pub struct StateView {
     /// The acknowledged writes, in the order acknowledged (empty where the level has no
     /// client).
     pub acknowledged: Vec<AckView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `FIELDS` is exactly the set of field names a view serializes to.
+    #[test]
+    fn fields_are_the_views() {
+        let optime = OpTimeView { term: 1, ts: 1 };
+        let view = StateView {
+            members: vec![MemberView {
+                name: "n0".into(),
+                id: 0,
+                priority: 1.0,
+                votes: 1,
+                arbiter: false,
+                state: "PRIMARY".into(),
+                up: true,
+                term: 1,
+                oplog: vec![EntryView {
+                    term: 1,
+                    ts: 1,
+                    write: 1,
+                }],
+                last: optime,
+                commit_point: Some(optime),
+                last_vote: Some(VoteView {
+                    term: 1,
+                    candidate: "n0".into(),
+                }),
+            }],
+            acknowledged: vec![AckView {
+                write: 1,
+                term: 1,
+                ts: 1,
+                w: "majority".into(),
+                j: false,
+            }],
+        };
+        fn names(value: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map {
+                        out.insert(k.clone());
+                        names(v, out);
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| names(v, out)),
+                _ => {}
+            }
+        }
+        let mut found = std::collections::BTreeSet::new();
+        names(&serde_json::to_value(&view).unwrap(), &mut found);
+        let listed: std::collections::BTreeSet<String> =
+            FIELDS.iter().map(|f| f.to_string()).collect();
+        assert_eq!(found, listed);
+    }
 }
